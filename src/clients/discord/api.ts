@@ -1,0 +1,26 @@
+export interface DiscordEmbed {
+  title?: string;
+  description: string;
+}
+
+export interface DiscordPostInput {
+  channelId: string;
+  content: string;
+  embeds?: DiscordEmbed[];
+  /** ≤ 25 chars, deterministic per intended message; sent with enforce_nonce */
+  nonce: string;
+}
+
+export interface DiscordMessage {
+  id: string;
+  channelId: string;
+  content: string;
+  nonce?: string | null;
+  createdAt: number;
+}
+
+export interface DiscordApi {
+  post(input: DiscordPostInput): Promise<DiscordMessage>;
+  /** newest first as Discord returns them, up to `limit` (≤ 100) */
+  recent(channelId: string, limit: number): Promise<DiscordMessage[]>;
+}

@@ -1,0 +1,111 @@
+import { z } from 'zod';
+
+/**
+ * Status conditions with Kubernetes semantics, stored in the json custom field `mc_conditions`
+ * together with the inputs hash (our observedGeneration) and the idempotency ledger.
+ */
+
+export const CONDITIONS_FIELD = 'mc_conditions';
+
+export type ConditionStatus = 'True' | 'False' | 'Unknown';
+const REASON = /^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$/;
+
+export const conditionSchema = z.object({
+  type: z.string().min(1).max(316),
+  status: z.enum(['True', 'False', 'Unknown']),
+  reason: z.string().regex(REASON),
+  message: z.string().max(32768).default(''),
+  /** ISO-8601 UTC */
+  lastTransitionTime: z.string(),
+});
+export type Condition = z.infer<typeof conditionSchema>;
+
+export const ledgerEntrySchema = z.object({
+  /** pending = intent recorded before an external call; done = confirmed */
+  s: z.enum(['pending', 'done', 'failed']),
+  /** epoch ms of the last state change */
+  at: z.number(),
+  /** external id (Discord message id, …) */
+  ext: z.string().optional(),
+  n: z.number().int().optional(),
+});
+export type LedgerEntry = z.infer<typeof ledgerEntrySchema>;
+
+export const controllerStatusSchema = z.object({
+  observedHash: z.string().default(''),
+  conditions: z.array(conditionSchema).default([]),
+  ledger: z.record(z.string(), ledgerEntrySchema).default({}),
+});
+export type ControllerStatus = z.infer<typeof controllerStatusSchema>;
+
+export const emptyStatus = (): ControllerStatus => ({ observedHash: '', conditions: [], ledger: {} });
+
+/** Reads `mc_conditions` leniently: a hand-edited or foreign value yields an empty status, never a crash. */
+export function readStatus(fields: Record<string, unknown>): ControllerStatus {
+  const parsed = controllerStatusSchema.safeParse(fields[CONDITIONS_FIELD] ?? {});
+  return parsed.success ? parsed.data : emptyStatus();
+}
+
+export interface ConditionInput {
+  type: string;
+  status: ConditionStatus;
+  reason: string;
+  message?: string;
+}
+
+export function findCondition(conditions: readonly Condition[], type: string): Condition | undefined {
+  return conditions.find((c) => c.type === type);
+}
+
+export function isTrue(conditions: readonly Condition[], type: string): boolean {
+  return findCondition(conditions, type)?.status === 'True';
+}
+
+/**
+ * meta.SetStatusCondition: lastTransitionTime moves only when status flips.
+ * Returns a new array and whether anything changed, so unchanged writes can be skipped.
+ */
+export function setCondition(
+  conditions: readonly Condition[],
+  input: ConditionInput,
+  now: number,
+): { conditions: Condition[]; changed: boolean } {
+  if (!REASON.test(input.reason)) throw new Error(`condition reason must be one CamelCase word: ${input.reason}`);
+  const message = input.message ?? '';
+  const existing = findCondition(conditions, input.type);
+  if (!existing) {
+    const added: Condition = { ...input, message, lastTransitionTime: new Date(now).toISOString() };
+    return { conditions: [...conditions, added], changed: true };
+  }
+  if (existing.status === input.status && existing.reason === input.reason && existing.message === message) {
+    return { conditions: [...conditions], changed: false };
+  }
+  const lastTransitionTime =
+    existing.status === input.status ? existing.lastTransitionTime : new Date(now).toISOString();
+  const next = conditions.map((c) =>
+    c.type === input.type ? { type: c.type, status: input.status, reason: input.reason, message, lastTransitionTime } : c,
+  );
+  return { conditions: next, changed: true };
+}
+
+/** Conditions whose True status means something needs attention; Ready is False while any holds. */
+export const ABNORMAL_TRUE = new Set(['Stalled', 'AwaitingApproval', 'Degraded', 'Failed', 'ReconcileError']);
+/** Conditions whose False status means something needs attention. */
+export const ABNORMAL_FALSE = new Set(['SessionLinked', 'Delivered']);
+
+/** The summary condition, derived from the others (kstatus style). */
+export function summarize(conditions: readonly Condition[]): ConditionInput {
+  const bad = conditions.filter(
+    (c) =>
+      c.type !== 'Ready' &&
+      ((ABNORMAL_TRUE.has(c.type) && c.status === 'True') || (ABNORMAL_FALSE.has(c.type) && c.status === 'False')),
+  );
+  if (bad.length === 0) return { type: 'Ready', status: 'True', reason: 'Reconciled', message: '' };
+  const first = bad[0]!;
+  return {
+    type: 'Ready',
+    status: 'False',
+    reason: first.reason,
+    message: bad.map((c) => `${c.type}: ${c.message || c.reason}`).join('; '),
+  };
+}

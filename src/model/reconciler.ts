@@ -1,0 +1,37 @@
+import type { Action } from './action.js';
+import type { GlobalSnapshot, TaskSnapshot } from './snapshot.js';
+import type { Task } from './board.js';
+import type { ControllerStatus } from './conditions.js';
+
+export interface PlanResult {
+  actions: Action[];
+  /** ask to be looked at again after this many ms (a stall deadline, a grace period); the smallest wins */
+  requeueAfterMs?: number;
+}
+
+/** Extra reads a planner needs for one task; the snapshot builder fetches only what some reconciler wants. */
+export interface Wants {
+  comments?: boolean;
+  /** session keys whose chat history is needed */
+  history?: string[];
+  /** session keys whose cumulative usage is needed */
+  usage?: string[];
+}
+
+export interface TaskReconciler {
+  scope: 'task';
+  name: string;
+  /** cheap pre-check over the listed row, before any extra read */
+  wants?(task: Task, status: ControllerStatus, snapshot: Omit<TaskSnapshot, 'comments'>): Wants | undefined;
+  plan(snapshot: TaskSnapshot): PlanResult;
+}
+
+export interface GlobalReconciler {
+  scope: 'global';
+  name: string;
+  /** the queue key this reconciler owns, e.g. `global/degrade` */
+  key: string;
+  plan(snapshot: GlobalSnapshot): PlanResult;
+}
+
+export type Reconciler = TaskReconciler | GlobalReconciler;
