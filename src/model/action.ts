@@ -67,11 +67,39 @@ export const stateWriteAction = z.object({
   patch: z.record(z.string(), z.unknown()),
 });
 
-export const actionSchema = z.discriminatedUnion('type', [taskPatchAction, discordPostAction, stateWriteAction]);
+/** Scale a workload through its scale subresource; the original count goes into an annotation for restore. */
+export const scaleAction = z.object({
+  ...base,
+  type: z.literal('k8s.scale'),
+  kind: z.enum(['Deployment', 'StatefulSet']),
+  namespace: z.string().min(1),
+  name: z.string().min(1),
+  replicas: z.number().int().min(0),
+  /** true when restoring the annotated original count (the annotation is then removed) */
+  restore: z.boolean().default(false),
+});
+
+/** SIGTERM, then SIGKILL after graceMs, to processes the kill allowlist matched. */
+export const killAction = z.object({
+  ...base,
+  type: z.literal('process.kill'),
+  targets: z.array(z.object({ pid: z.number().int().positive(), command: z.string() })).min(1),
+  graceMs: z.number().int().min(0),
+});
+
+export const actionSchema = z.discriminatedUnion('type', [
+  taskPatchAction,
+  discordPostAction,
+  stateWriteAction,
+  scaleAction,
+  killAction,
+]);
 export type Action = z.infer<typeof actionSchema>;
 export type TaskPatchAction = z.infer<typeof taskPatchAction>;
 export type DiscordPostAction = z.infer<typeof discordPostAction>;
 export type StateWriteAction = z.infer<typeof stateWriteAction>;
+export type ScaleAction = z.infer<typeof scaleAction>;
+export type KillAction = z.infer<typeof killAction>;
 export type ActionType = Action['type'];
 
 export const taskKey = (boardId: string, taskId: string): string => `task/${boardId}/${taskId}`;
