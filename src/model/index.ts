@@ -6,3 +6,4 @@ export * from './reconciler.js';
 export * from './session.js';
 export * from './settings.js';
 export * from './snapshot.js';
+export * from './fields.js';

@@ -1,0 +1,148 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { configSchema, type Config } from './schema.js';
+import { getPath, setPath, settings, type Setting } from './settings.js';
+
+/** Invalid configuration: every problem, one line each, for exit code 2. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export type Source = 'default' | 'file' | 'local file' | 'environment' | 'flag';
+
+export interface LoadedConfig {
+  config: Config;
+  /** where each dotted path got its value */
+  sources: Record<string, Source>;
+  files: string[];
+}
+
+export interface LoadOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** dotted path → value, from CLI flags */
+  flags?: Record<string, unknown>;
+}
+
+const PLACEHOLDER = /^(replace[-_ ]?me|change[-_ ]?me|changeme|replace-with-strong-random-token|your[-_].*|<.*>|x+|\*+)/i;
+
+/** A value that would authenticate somewhere: long enough and not one of the kit's placeholders. */
+export function looksLikeRealSecret(value: unknown): boolean {
+  return typeof value === 'string' && value.trim().length >= 20 && !PLACEHOLDER.test(value.trim());
+}
+
+function readJson(path: string, problems: string[]): Record<string, unknown> | undefined {
+  if (!existsSync(path)) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+    problems.push(`${path}: expected a JSON object`);
+  } catch (err) {
+    problems.push(`${path}: not valid JSON (${(err as Error).message})`);
+  }
+  return undefined;
+}
+
+export function configPaths(env: NodeJS.ProcessEnv, cwd: string): { versioned: string; local: string } {
+  const versioned = resolve(cwd, env.MC_CONFIG_PATH ?? 'config/mission-control-ids.json');
+  const local = versioned.endsWith('.local.json') ? versioned : versioned.replace(/(\.json)?$/, '.local.json');
+  return { versioned, local };
+}
+
+/**
+ * Precedence: defaults < legacy kit file < its .local.json overlay < environment < CLI flags.
+ * Placeholder secrets in files count as unset. A real-looking secret in the versioned file is refused.
+ */
+export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
+  const env = opts.env ?? process.env;
+  const cwd = opts.cwd ?? process.cwd();
+  const problems: string[] = [];
+  const raw: Record<string, unknown> = {};
+  const sources: Record<string, Source> = {};
+  const files: string[] = [];
+  const { versioned, local } = configPaths(env, cwd);
+  const versionedJson = readJson(versioned, problems);
+  const localJson = versioned === local ? undefined : readJson(local, problems);
+  if (versionedJson) files.push(versioned);
+  if (localJson) files.push(local);
+
+  const put = (s: Setting, value: unknown, source: Source) => {
+    setPath(raw, s.path, value);
+    sources[s.path.join('.')] = source;
+  };
+
+  for (const s of settings()) {
+    const fileKey = s.meta.file;
+    for (const [json, source, path] of [
+      [versionedJson, 'file', versioned],
+      [localJson, 'local file', local],
+    ] as const) {
+      if (!json || !fileKey || json[fileKey] === undefined || json[fileKey] === null || json[fileKey] === '') continue;
+      const value = json[fileKey];
+      if (s.meta.secret && !looksLikeRealSecret(value)) continue;
+      if (s.meta.secret && source === 'file') {
+        problems.push(
+          `${path}: "${fileKey}" holds what looks like a real secret in a versioned file; move it to ${local} (git-ignored) or ${s.meta.env}`,
+        );
+        continue;
+      }
+      put(s, value, source);
+    }
+    const envName = s.meta.env;
+    if (envName && env[envName] !== undefined && env[envName] !== '') put(s, env[envName], 'environment');
+    const flagValue = opts.flags?.[s.path.join('.')];
+    if (flagValue !== undefined) put(s, flagValue, 'flag');
+  }
+
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const leaf = settings().find((s) => issue.path.slice(0, s.path.length).join('.') === s.path.join('.'));
+      const dotted = leaf?.path.join('.') ?? issue.path.join('.');
+      const source = sources[dotted] ?? 'default';
+      const where =
+        source === 'environment' && leaf?.meta.env
+          ? leaf.meta.env
+          : source.endsWith('file') && leaf?.meta.file
+            ? `${leaf.meta.file} in ${source === 'file' ? versioned : local}`
+            : source === 'flag'
+              ? `--${dotted}`
+              : dotted;
+      const shown = leaf?.meta.secret ? '' : ` (got ${JSON.stringify(getPath(raw, leaf?.path ?? []))})`;
+      problems.push(`${where}: ${issue.message}${shown}`);
+    }
+  }
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+  const config = parsed.data;
+  problems.push(...crossChecks(config));
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { config, sources, files };
+}
+
+function crossChecks(c: Config): string[] {
+  const out: string[] = [];
+  if (c.mc.apiUrl) {
+    if (!c.mc.authToken) out.push('MC_AUTH_TOKEN: required when MC_API_URL is set (or auth_token in the .local.json file)');
+    if (c.mc.boardIds.length === 0) out.push('MC_BOARD_ID: required when MC_API_URL is set (comma-separated for several boards)');
+  }
+  if (c.gateway.url && !c.gateway.token) out.push('MC_GATEWAY_TOKEN: required when MC_GATEWAY_URL is set');
+  if (c.degrade.recoverPct >= c.degrade.degradePct)
+    out.push('MC_RESOURCE_RECOVER_PCT: must be below MC_RESOURCE_DEGRADE_PCT, or degrade mode could never end');
+  const { leaseDurationSeconds: lease, renewDeadlineSeconds: renew, retryPeriodSeconds: retry } = c.ops;
+  if (!(lease > renew && renew > 1.2 * retry))
+    out.push(`leader election: need lease (${lease}s) > renew deadline (${renew}s) > 1.2 × retry period (${retry}s)`);
+  if (c.loop.backoffMinMs > c.loop.backoffMaxMs) out.push('MC_BACKOFF_MIN_MS: must not exceed MC_BACKOFF_MAX_MS');
+  return out;
+}
+
+/** The effective config with every secret replaced, for `config --print`. */
+export function redactedConfig(loaded: LoadedConfig): Record<string, unknown> {
+  const out = structuredClone(loaded.config) as unknown as Record<string, unknown>;
+  for (const s of settings()) {
+    if (s.meta.secret && getPath(out, s.path) !== undefined) setPath(out, s.path, '[redacted]');
+  }
+  return out;
+}
