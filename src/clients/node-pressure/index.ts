@@ -1,0 +1,3 @@
+export * from './types.js';
+export { readPressure, hasHostSignal, type PressureReaderOptions } from './reader.js';
+export { parsePsi, parseMeminfo, parseCgroup2Events, parseProcCgroup } from './parse.js';

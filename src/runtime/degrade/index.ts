@@ -1,0 +1,4 @@
+export * from './settings.js';
+export * from './signals.js';
+export * from './hysteresis.js';
+export * from './monitor.js';
