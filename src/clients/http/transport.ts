@@ -1,0 +1,315 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { Agent, request, type Dispatcher } from 'undici';
+import { fullJitterDelay, parseRetryAfter, sleep, type BackoffPolicy } from './backoff.js';
+import { HttpError, kindForStatus, type HttpErrorKind, type HttpFailure } from './errors.js';
+
+/**
+ * A JSON-over-HTTP transport for one peer: a timeout on every attempt (headers and body),
+ * retries with full-jitter backoff for idempotent methods only, and counters for benchmarks.
+ * Credentials live in `headers` and never reach errors, logs or stats.
+ */
+
+export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** RFC 9110 §9.2.2: repeating these has the same effect as sending them once. POST/PATCH are never retried. */
+const IDEMPOTENT: ReadonlySet<HttpMethod> = new Set(['GET', 'HEAD', 'PUT', 'DELETE']);
+const RETRYABLE: ReadonlySet<HttpErrorKind> = new Set(['rate_limited', 'server', 'timeout', 'network']);
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+
+export type QueryValue = string | number | boolean | null | undefined;
+
+export interface HttpRequest {
+  method: HttpMethod;
+  /** relative to the base URL, starting with '/' */
+  path: string;
+  query?: Record<string, QueryValue>;
+  body?: unknown;
+  /** caller's cancellation (e.g. a per-reconcile deadline); aborting never triggers a retry */
+  signal?: AbortSignal;
+}
+
+export interface HttpResponse {
+  status: number;
+  body: unknown;
+  requestId: string | null;
+  attempts: number;
+}
+
+export interface HttpStats {
+  /** HTTP requests sent, retries and stream connections included */
+  requests: number;
+  /** non-GET requests sent */
+  writes: number;
+  /** attempts beyond the first */
+  retries: number;
+  /** calls that ended in an error */
+  failures: number;
+}
+
+export interface HttpTransportOptions {
+  /** e.g. http://127.0.0.1:8000/api/v1 */
+  baseUrl: string;
+  /** sent on every request (Authorization goes here) */
+  headers?: Record<string, string>;
+  /** per attempt, headers and body together; default 10 000 */
+  timeoutMs?: number;
+  /** retries after the first attempt, idempotent methods only; default 4 */
+  retries?: number;
+  backoff?: BackoffPolicy;
+  /** a Retry-After longer than this is not waited for: the error is thrown instead; default 60 000 */
+  maxRetryAfterMs?: number;
+  dispatcher?: Dispatcher;
+  logger?: Logger;
+  userAgent?: string;
+  /** lets a peer client turn a failure into its own error class */
+  makeError?: (failure: HttpFailure) => Error;
+  /** injectable for deterministic tests */
+  random?: () => number;
+}
+
+export interface StreamResponse {
+  status: number;
+  body: AsyncIterable<Buffer | string>;
+}
+
+let shared: Agent | undefined;
+/** One keep-alive pool for the whole process; connections are reused across clients of the same origin. */
+export function sharedAgent(): Agent {
+  shared ??= new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000, connections: 16 });
+  return shared;
+}
+
+export function buildQuery(query: Record<string, QueryValue> | undefined): string {
+  if (!query) return '';
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined && value !== null) params.append(key, String(value));
+  }
+  const text = params.toString();
+  return text === '' ? '' : `?${text}`;
+}
+
+function headerValue(headers: Record<string, string | string[] | undefined>, name: string): string | null {
+  const value = headers[name];
+  if (Array.isArray(value)) return value[0] ?? null;
+  return value ?? null;
+}
+
+function bodyRequestId(body: unknown): string | null {
+  if (body && typeof body === 'object' && 'request_id' in body) {
+    const rid = (body as { request_id: unknown }).request_id;
+    if (typeof rid === 'string' && rid !== '') return rid;
+  }
+  return null;
+}
+
+function parseBody(text: string): { ok: true; value: unknown } | { ok: false; text: string } {
+  if (text.trim() === '') return { ok: true, value: null };
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch {
+    return { ok: false, text: text.length > 300 ? `${text.slice(0, 300)}…` : text };
+  }
+}
+
+class AttemptTimeout extends Error {
+  constructor(ms: number) {
+    super(`no complete response within ${ms} ms`);
+    this.name = 'AttemptTimeout';
+  }
+}
+
+export class HttpTransport {
+  readonly baseUrl: string;
+  private readonly headers: Record<string, string>;
+  private readonly timeoutMs: number;
+  private readonly retries: number;
+  private readonly backoff: BackoffPolicy;
+  private readonly maxRetryAfterMs: number;
+  private readonly dispatcher: Dispatcher;
+  private readonly logger: Logger | undefined;
+  private readonly makeError: (failure: HttpFailure) => Error;
+  private readonly random: () => number;
+  private readonly counters: HttpStats = { requests: 0, writes: 0, retries: 0, failures: 0 };
+
+  constructor(opts: HttpTransportOptions) {
+    this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
+    this.headers = {
+      accept: 'application/json',
+      ...(opts.userAgent ? { 'user-agent': opts.userAgent } : {}),
+      ...opts.headers,
+    };
+    this.timeoutMs = opts.timeoutMs ?? 10_000;
+    this.retries = Math.max(0, opts.retries ?? 4);
+    this.backoff = opts.backoff ?? { baseMs: 250, capMs: 8_000 };
+    this.maxRetryAfterMs = opts.maxRetryAfterMs ?? 60_000;
+    this.dispatcher = opts.dispatcher ?? sharedAgent();
+    this.logger = opts.logger;
+    this.makeError = opts.makeError ?? ((f) => new HttpError(f));
+    this.random = opts.random ?? Math.random;
+  }
+
+  get stats(): HttpStats {
+    return { ...this.counters };
+  }
+
+  /** Sends one request, retrying idempotent ones; resolves with the parsed JSON body of a 2xx answer. */
+  async send(req: HttpRequest): Promise<HttpResponse> {
+    const relPath = `${req.path}${buildQuery(req.query)}`;
+    const idempotent = IDEMPOTENT.has(req.method);
+    const maxAttempts = idempotent ? this.retries + 1 : 1;
+    const callId = randomUUID().replaceAll('-', '');
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await this.attempt(req, relPath, callId, attempt);
+      if (!('kind' in outcome)) return outcome;
+      const retryable = RETRYABLE.has(outcome.kind) && attempt < maxAttempts && !req.signal?.aborted;
+      const delay = retryable ? this.retryDelay(outcome, attempt) : null;
+      if (delay === null) {
+        this.counters.failures++;
+        throw this.makeError(outcome);
+      }
+      this.counters.retries++;
+      this.logger?.debug(
+        { method: req.method, path: relPath, kind: outcome.kind, status: outcome.status, attempt, delayMs: delay },
+        'retrying idempotent request',
+      );
+      await sleep(delay, req.signal);
+    }
+  }
+
+  private retryDelay(failure: HttpFailure, attempt: number): number | null {
+    if (failure.retryAfterMs !== null) {
+      return failure.retryAfterMs > this.maxRetryAfterMs ? null : failure.retryAfterMs;
+    }
+    return fullJitterDelay(attempt - 1, this.backoff, this.random);
+  }
+
+  private async attempt(
+    req: HttpRequest,
+    relPath: string,
+    callId: string,
+    attempt: number,
+  ): Promise<HttpResponse | HttpFailure> {
+    const failure = (kind: HttpErrorKind, extra: Partial<HttpFailure> = {}): HttpFailure => ({
+      kind,
+      status: null,
+      method: req.method,
+      path: relPath,
+      requestId: null,
+      body: null,
+      retryAfterMs: null,
+      attempts: attempt,
+      ...extra,
+    });
+    req.signal?.throwIfAborted();
+    this.counters.requests++;
+    if (req.method !== 'GET' && req.method !== 'HEAD') this.counters.writes++;
+
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new AttemptTimeout(this.timeoutMs)), this.timeoutMs);
+    const signal = req.signal ? AbortSignal.any([deadline.signal, req.signal]) : deadline.signal;
+    const headers: Record<string, string> = { ...this.headers, 'x-request-id': callId };
+    let payload: string | undefined;
+    if (req.body !== undefined) {
+      payload = JSON.stringify(req.body);
+      headers['content-type'] = 'application/json';
+    }
+    try {
+      const res = await request(`${this.baseUrl}${relPath}`, {
+        method: req.method,
+        headers,
+        body: payload,
+        dispatcher: this.dispatcher,
+        signal,
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
+      });
+      const text = await res.body.text();
+      const parsed = parseBody(text);
+      const body = parsed.ok ? parsed.value : parsed.text;
+      const requestId = bodyRequestId(body) ?? headerValue(res.headers, 'x-request-id');
+      if (res.statusCode >= 200 && res.statusCode < 300) {
+        if (!parsed.ok) return failure('invalid_response', { status: res.statusCode, requestId, body });
+        return { status: res.statusCode, body, requestId, attempts: attempt };
+      }
+      return failure(kindForStatus(res.statusCode), {
+        status: res.statusCode,
+        requestId,
+        body,
+        retryAfterMs: parseRetryAfter(res.headers['retry-after']),
+      });
+    } catch (err) {
+      // the caller's own abort is not a peer failure: rethrow it untouched
+      if (req.signal?.aborted) throw req.signal.reason;
+      return failure(this.classify(err, deadline.signal), { cause: err });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private classify(err: unknown, deadline: AbortSignal): HttpErrorKind {
+    if (deadline.aborted) return 'timeout';
+    const code = (err as { code?: unknown } | null)?.code;
+    if (typeof code === 'string' && TIMEOUT_CODES.has(code)) return 'timeout';
+    return 'network';
+  }
+
+  /**
+   * Opens a long-lived GET (SSE). Only the headers are under the timeout; the body may stay open
+   * as long as a chunk arrives within `idleTimeoutMs` (servers send keep-alive comments).
+   * Non-2xx answers throw the peer's error; counted in stats like any request.
+   */
+  async openStream(
+    path: string,
+    query: Record<string, QueryValue>,
+    signal: AbortSignal,
+    idleTimeoutMs: number,
+  ): Promise<StreamResponse> {
+    const relPath = `${path}${buildQuery(query)}`;
+    this.counters.requests++;
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new AttemptTimeout(this.timeoutMs)), this.timeoutMs);
+    const base: HttpFailure = {
+      kind: 'network',
+      status: null,
+      method: 'GET',
+      path: relPath,
+      requestId: null,
+      body: null,
+      retryAfterMs: null,
+      attempts: 1,
+    };
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(`${this.baseUrl}${relPath}`, {
+        method: 'GET',
+        headers: { ...this.headers, accept: 'text/event-stream', 'cache-control': 'no-cache' },
+        dispatcher: this.dispatcher,
+        signal: AbortSignal.any([signal, deadline.signal]),
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: idleTimeoutMs,
+      });
+    } catch (err) {
+      clearTimeout(timer);
+      if (signal.aborted) throw signal.reason;
+      this.counters.failures++;
+      throw this.makeError({ ...base, kind: this.classify(err, deadline.signal), cause: err });
+    }
+    clearTimeout(timer);
+    if (res.statusCode < 200 || res.statusCode >= 300) {
+      const parsed = parseBody(await res.body.text().catch(() => ''));
+      const body = parsed.ok ? parsed.value : parsed.text;
+      this.counters.failures++;
+      throw this.makeError({
+        ...base,
+        kind: kindForStatus(res.statusCode),
+        status: res.statusCode,
+        body,
+        requestId: bodyRequestId(body) ?? headerValue(res.headers, 'x-request-id'),
+        retryAfterMs: parseRetryAfter(res.headers['retry-after']),
+      });
+    }
+    return { status: res.statusCode, body: res.body };
+  }
+}
