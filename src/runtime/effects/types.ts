@@ -14,6 +14,11 @@ export interface EffectContext {
   dryRun: boolean;
   logger: Logger;
   signal?: AbortSignal;
+  /**
+   * For an action with an intent recorded in a ledger before the call: the entry as it stood before this
+   * attempt (absent on a first attempt). A handler uses it to look for an earlier post that may have landed.
+   */
+  priorIntent?: { s: 'pending' | 'done' | 'failed'; at: number; ext?: string };
 }
 
 /** Turns one action of a given type into client calls. Throwing = failure, retried with the key's backoff. */

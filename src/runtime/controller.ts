@@ -1,0 +1,419 @@
+import { randomUUID } from 'node:crypto';
+import pLimit from 'p-limit';
+import type { Logger } from 'pino';
+import {
+  readStatus,
+  taskKey,
+  type Action,
+  type ChatMessage,
+  type GlobalSnapshot,
+  type GlobalState,
+  type PlannerSettings,
+  type Reconciler,
+  type SessionUsage,
+  type TaskSnapshot,
+  type Wants,
+} from '../model/index.js';
+import type { MissionControlApi } from '../clients/mission-control/api.js';
+import { jittered } from './backoff.js';
+import { Executor, ExecutionError, type AppliedEntry, type Handlers, type PlannedEntry, type TaskContext } from './executor.js';
+import type { GatewaySource } from './gateway-source.js';
+import type { GlobalStateFile } from './global-state.js';
+import { WorkQueue, type QueueHooks } from './queue.js';
+import { BoardStore, linkedTasks } from './store.js';
+
+export interface ControllerMetrics extends QueueHooks {
+  reconciled?(reconciler: string, result: 'success' | 'error', seconds: number, errorClass?: string): void;
+  action?(action: string, outcome: string): void;
+  synced?(source: string, ok: boolean): void;
+}
+
+export interface ControllerOptions {
+  boardIds: string[];
+  settings: PlannerSettings;
+  reconcilers: Reconciler[];
+  mc: MissionControlApi;
+  gateway?: GatewaySource;
+  handlers: Handlers;
+  globalState: GlobalStateFile;
+  logger: Logger;
+  loop: { concurrency: number; backoffMinMs: number; backoffMaxMs: number; resyncMs: number };
+  /** standbys read and plan but never write */
+  isLeader?: () => boolean;
+  degraded?: () => boolean;
+  /** reconcilers whose actions wait while degraded */
+  pausedWhileDegraded?: readonly string[];
+  /** the degrade signal's reading, handed to global planners */
+  pressure?: () => unknown;
+  metrics?: ControllerMetrics;
+}
+
+export interface KeyReport {
+  key: string;
+  entries: (PlannedEntry | AppliedEntry)[];
+  error?: string;
+}
+
+export interface PassReport {
+  keys: number;
+  entries: (PlannedEntry | AppliedEntry)[];
+  failures: KeyReport[];
+  requests: number;
+  writes: number;
+}
+
+type Mode = 'apply' | 'plan';
+
+const parseTaskKey = (key: string): { boardId: string; taskId: string } | null => {
+  const m = /^task\/([^/]+)\/([^/]+)$/.exec(key);
+  return m ? { boardId: m[1]!, taskId: m[2]! } : null;
+};
+
+/**
+ * The loop: sources fill caches, keys go through the work queue, each key's reconcile builds a snapshot,
+ * asks every reconciler for actions and hands them to the executor (or to the plan printer).
+ */
+export class Controller {
+  readonly store: BoardStore;
+  readonly executor: Executor;
+  private queue: WorkQueue | null = null;
+  private resyncTimer: NodeJS.Timeout | null = null;
+  private streams: { close(): void }[] = [];
+  private deliveryBudget = 0;
+  private firstRunAt: Record<string, number> = {};
+  /** session key → task keys linked to it (directly or as a spawned child), for push events */
+  private sessionIndex = new Map<string, Set<string>>();
+  lastSyncAt: number | null = null;
+  heartbeatAt = Date.now();
+
+  constructor(private readonly o: ControllerOptions) {
+    this.store = new BoardStore(o.mc, o.logger);
+    this.executor = new Executor({
+      mc: o.mc,
+      store: this.store,
+      handlers: o.handlers,
+      globalState: o.globalState,
+      logger: o.logger,
+      onAction: (a, outcome) => o.metrics?.action?.(a, outcome),
+    });
+  }
+
+  private get taskReconcilers() {
+    return this.o.reconcilers.filter((r) => r.scope === 'task');
+  }
+
+  private get globalReconcilers() {
+    return this.o.reconcilers.filter((r) => r.scope === 'global');
+  }
+
+  /** Refreshes every board and the gateway; returns the keys whose inputs changed. */
+  async sync(mode: Mode): Promise<string[]> {
+    const changed = new Set<string>();
+    for (const boardId of this.o.boardIds) {
+      try {
+        const r = await this.store.refresh(boardId);
+        for (const id of r.changedTaskIds) changed.add(taskKey(boardId, id));
+        this.o.metrics?.synced?.('mission-control', true);
+      } catch (err) {
+        this.o.metrics?.synced?.('mission-control', false);
+        throw err;
+      }
+      this.updateFirstRun(boardId, mode);
+    }
+    if (this.o.gateway) {
+      try {
+        const r = await this.o.gateway.refresh();
+        this.rebuildSessionIndex();
+        for (const k of r.changedKeys) for (const t of this.sessionIndex.get(k) ?? []) changed.add(t);
+        this.o.metrics?.synced?.('gateway', true);
+      } catch (err) {
+        this.o.gateway.markUnreachable();
+        this.o.metrics?.synced?.('gateway', false);
+        this.o.logger.warn({ err: (err as Error).message }, 'gateway unreachable; session-based checks wait for it');
+      }
+    }
+    this.deliveryBudget = this.o.settings.delivery.maxPerPass;
+    this.lastSyncAt = Date.now();
+    return [...changed];
+  }
+
+  /** The board is the durable record: the earliest condition any task carries is when we first ran there. */
+  private updateFirstRun(boardId: string, mode: Mode): void {
+    let earliest = this.o.globalState.get().firstRunAt[boardId] ?? Number.POSITIVE_INFINITY;
+    for (const t of this.store.state(boardId).tasks.values()) {
+      for (const c of readStatus(t.fields).conditions) {
+        const at = Date.parse(c.lastTransitionTime);
+        if (at < earliest) earliest = at;
+      }
+    }
+    if (!Number.isFinite(earliest)) {
+      earliest = this.firstRunAt[boardId] ?? Date.now();
+      if (mode === 'apply') this.o.globalState.merge({ firstRunAt: { ...this.o.globalState.get().firstRunAt, [boardId]: earliest } });
+    }
+    this.firstRunAt[boardId] = earliest;
+  }
+
+  private rebuildSessionIndex(): void {
+    const index = new Map<string, Set<string>>();
+    for (const [boardId, s] of this.store.boards) {
+      for (const t of s.tasks.values()) {
+        const key = t.fields['mc_session_key'];
+        if (typeof key !== 'string' || !key) continue;
+        for (const k of [key]) index.set(k, (index.get(k) ?? new Set()).add(taskKey(boardId, t.id)));
+      }
+    }
+    this.sessionIndex = index;
+  }
+
+  allKeys(): string[] {
+    const keys: string[] = [];
+    for (const [boardId, s] of this.store.boards) for (const id of s.tasks.keys()) keys.push(taskKey(boardId, id));
+    for (const r of this.globalReconcilers) if (r.scope === 'global') keys.push(r.key);
+    return keys;
+  }
+
+  private globalState(): GlobalState {
+    return { ...this.o.globalState.get(), degraded: this.o.degraded?.() ?? false, firstRunAt: { ...this.firstRunAt } };
+  }
+
+  /** Plans one key and applies (or, in plan mode and on standbys, only describes) its actions. */
+  async reconcileKey(key: string, mode: Mode): Promise<{ entries: (PlannedEntry | AppliedEntry)[]; requeueAfterMs?: number }> {
+    this.heartbeatAt = Date.now();
+    const now = Date.now();
+    const log = this.o.logger.child({ reconcileId: randomUUID().slice(0, 8), key });
+    const ref = parseTaskKey(key);
+    const actions: Action[] = [];
+    let requeueAfterMs: number | undefined;
+    const consider = (r: Reconciler, run: () => { actions: Action[]; requeueAfterMs?: number }) => {
+      const started = performance.now();
+      try {
+        const result = run();
+        actions.push(...result.actions);
+        if (result.requeueAfterMs !== undefined) requeueAfterMs = Math.min(requeueAfterMs ?? Infinity, result.requeueAfterMs);
+        this.o.metrics?.reconciled?.(r.name, 'success', (performance.now() - started) / 1000);
+      } catch (err) {
+        // A planner bug for one task must not stop the others: log it once for this key and move on.
+        this.o.metrics?.reconciled?.(r.name, 'error', (performance.now() - started) / 1000, 'planner');
+        log.error({ reconciler: r.name, err: (err as Error).message }, 'planner failed');
+      }
+    };
+
+    let ctx: TaskContext | null = null;
+    if (ref) {
+      const board = this.store.state(ref.boardId);
+      const task = board.tasks.get(ref.taskId);
+      if (!task) return { entries: [] };
+      ctx = { task, boundFields: board.boundFields };
+      const snapshot = await this.taskSnapshot(ref.boardId, task, now);
+      for (const r of this.taskReconcilers) if (r.scope === 'task') consider(r, () => r.plan(snapshot));
+    } else {
+      const r = this.globalReconcilers.find((g) => g.scope === 'global' && g.key === key);
+      if (r && r.scope === 'global') consider(r, () => r.plan(this.globalSnapshot(now)));
+    }
+    if (actions.length === 0) return { ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}), entries: [] };
+
+    const { admitted, deferred } = this.admit(actions, mode);
+    const standby = mode === 'apply' && this.o.isLeader && !this.o.isLeader();
+    if (mode === 'plan' || standby) {
+      return { entries: this.executor.describe(actions, ctx, now), ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}) };
+    }
+    const deferredEntries: AppliedEntry[] = this.executor
+      .describe(deferred, ctx, now)
+      .map((e) => ({ ...e, outcome: 'deferred' as const, detail: 'paused (degraded or over the per-pass limit)' }));
+    try {
+      const applied = await this.executor.apply(admitted, ctx, now);
+      for (const e of applied) log.info({ reconciler: e.reconciler, action: e.action, outcome: e.outcome }, `${e.action}: ${e.reason}`);
+      return { entries: [...applied, ...deferredEntries], ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}) };
+    } catch (err) {
+      if (err instanceof ExecutionError) {
+        for (const e of err.entries)
+          log[e.outcome === 'failed' ? 'warn' : 'info']({ reconciler: e.reconciler, action: e.action, outcome: e.outcome, detail: e.detail }, `${e.action}: ${e.reason}`);
+      }
+      throw err;
+    }
+  }
+
+  /** Degrade pauses non-critical concerns; delivery posts are capped per pass so a backlog never floods a channel. */
+  private admit(actions: Action[], mode: Mode): { admitted: Action[]; deferred: Action[] } {
+    const degraded = this.o.degraded?.() ?? false;
+    const admitted: Action[] = [];
+    const deferred: Action[] = [];
+    for (const a of actions) {
+      if (degraded && this.o.pausedWhileDegraded?.includes(a.reconciler)) deferred.push(a);
+      else if (a.type === 'discord.post' && a.purpose === 'delivery') {
+        if (this.deliveryBudget > 0) {
+          if (mode === 'apply') this.deliveryBudget -= 1;
+          admitted.push(a);
+        } else deferred.push(a);
+      } else admitted.push(a);
+    }
+    return { admitted, deferred };
+  }
+
+  private async taskSnapshot(boardId: string, task: TaskSnapshot['task'], now: number): Promise<TaskSnapshot> {
+    const board = this.store.state(boardId);
+    const history = new Map<string, ChatMessage[]>();
+    const usage = new Map<string, SessionUsage>();
+    const gw = this.o.gateway;
+    const base: Omit<TaskSnapshot, 'comments'> = {
+      now,
+      settings: this.o.settings,
+      board: board.board,
+      boardId,
+      task,
+      status: readStatus(task.fields),
+      approvals: this.store.approvalsOf(boardId, task.id),
+      ...(gw ? { gateway: gw.view({ history, usage }) } : {}),
+      global: this.globalState(),
+      boundFields: board.boundFields,
+    };
+    const wants: Wants = {};
+    for (const r of this.taskReconcilers) {
+      if (r.scope !== 'task' || !r.wants) continue;
+      const w = r.wants(task, base.status, base);
+      if (!w) continue;
+      wants.comments ||= w.comments;
+      wants.history = [...(wants.history ?? []), ...(w.history ?? [])];
+      wants.usage = [...(wants.usage ?? []), ...(w.usage ?? [])];
+    }
+    let comments: TaskSnapshot['comments'];
+    if (wants.comments) comments = (await this.o.mc.listComments(boardId, task.id)).items;
+    if (gw) {
+      for (const k of new Set(wants.history ?? [])) history.set(k, await gw.history(k));
+      for (const k of new Set(wants.usage ?? [])) {
+        const u = await gw.usage(k);
+        if (u) usage.set(k, u);
+      }
+    }
+    return { ...base, ...(comments ? { comments } : {}) };
+  }
+
+  private globalSnapshot(now: number): GlobalSnapshot {
+    return {
+      now,
+      settings: this.o.settings,
+      boards: [...this.store.boards.values()].map((b) => ({
+        boardId: b.boardId,
+        board: b.board,
+        tasks: [...b.tasks.values()],
+        approvals: [...b.approvals.values()],
+        fieldDefs: b.fieldDefs,
+      })),
+      ...(this.o.gateway ? { gateway: this.o.gateway.view({ history: new Map(), usage: new Map() }) } : {}),
+      global: this.globalState(),
+      ...(this.o.pressure ? { pressure: this.o.pressure() } : {}),
+    };
+  }
+
+  /** One full pass: sync, then every key once (bounded concurrency, no retries). For `once` and `plan`. */
+  async pass(mode: Mode): Promise<PassReport> {
+    const before = { ...this.o.mc.stats };
+    await this.sync(mode);
+    const keys = this.allKeys();
+    const limit = pLimit(this.o.loop.concurrency);
+    const entries: (PlannedEntry | AppliedEntry)[] = [];
+    const failures: KeyReport[] = [];
+    await Promise.all(
+      keys.map((key) =>
+        limit(async () => {
+          try {
+            entries.push(...(await this.reconcileKey(key, mode)).entries);
+          } catch (err) {
+            const own = err instanceof ExecutionError ? err.entries : [];
+            entries.push(...own);
+            failures.push({ key, entries: own, error: (err as Error).message });
+          }
+        }),
+      ),
+    );
+    entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return {
+      keys: keys.length,
+      entries,
+      failures,
+      requests: this.o.mc.stats.requests - before.requests,
+      writes: this.o.mc.stats.writes - before.writes,
+    };
+  }
+
+  /** The long-running loop: streams and gateway pushes enqueue keys, a jittered resync is the safety net. */
+  async start(): Promise<void> {
+    const hooks = this.o.metrics;
+    this.queue = new WorkQueue(
+      async (key) => {
+        const r = await this.reconcileKey(key, 'apply');
+        return r.requeueAfterMs !== undefined ? { requeueAfterMs: r.requeueAfterMs } : {};
+      },
+      {
+        concurrency: this.o.loop.concurrency,
+        backoffMinMs: this.o.loop.backoffMinMs,
+        backoffMaxMs: this.o.loop.backoffMaxMs,
+        hooks: {
+          ...hooks,
+          onRetry: (key, n, delay, error) => {
+            hooks?.onRetry?.(key, n, delay, error);
+            this.o.logger.warn({ key, failures: n, retryInMs: delay, err: (error as Error).message }, 'reconcile failed; backing off');
+          },
+        },
+      },
+    );
+    await this.resync();
+    for (const boardId of this.o.boardIds) {
+      this.streams.push(
+        this.o.mc.streamTasks(boardId, {
+          onEvent: (e) => {
+            if (e.type !== 'task.comment' && e.task) this.store.upsertTask(e.task);
+            if (e.taskId) this.queue?.add(taskKey(boardId, e.taskId));
+          },
+          onError: (err) => this.o.logger.debug({ boardId, err: err.message }, 'task stream interrupted; reconnecting'),
+        }),
+        this.o.mc.streamApprovals(boardId, {
+          onEvent: (e) => {
+            this.store.upsertApproval(e.approval);
+            for (const id of linkedTasks(e.approval)) this.queue?.add(taskKey(boardId, id));
+          },
+          onError: (err) => this.o.logger.debug({ boardId, err: err.message }, 'approval stream interrupted; reconnecting'),
+        }),
+      );
+    }
+  }
+
+  /** Called by gateway push events: enqueue the tasks linked to a session (or to its parent). */
+  sessionChanged(sessionKey: string): void {
+    const s = this.o.gateway?.session(sessionKey);
+    for (const k of [sessionKey, s?.spawnedBy, s?.parentSessionKey]) {
+      if (!k) continue;
+      for (const key of this.sessionIndex.get(k) ?? []) this.queue?.add(key);
+    }
+  }
+
+  enqueue(key: string): void {
+    this.queue?.add(key);
+  }
+
+  private async resync(): Promise<void> {
+    try {
+      await this.sync('apply');
+      for (const key of this.allKeys()) this.queue?.add(key);
+    } catch (err) {
+      this.o.logger.warn({ err: (err as Error).message }, 'resync failed; keeping the last good view');
+    }
+    this.resyncTimer = setTimeout(() => void this.resync(), jittered(this.o.loop.resyncMs));
+    this.resyncTimer.unref();
+  }
+
+  async idle(): Promise<void> {
+    await this.queue?.idle();
+  }
+
+  get queueDepth(): number {
+    return this.queue?.depth ?? 0;
+  }
+
+  async stop(drainMs: number): Promise<boolean> {
+    if (this.resyncTimer) clearTimeout(this.resyncTimer);
+    this.resyncTimer = null;
+    for (const s of this.streams.splice(0)) s.close();
+    return (await this.queue?.stop(drainMs)) ?? true;
+  }
+}

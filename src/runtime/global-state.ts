@@ -1,0 +1,51 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { GlobalState, LedgerEntry } from '../model/index.js';
+
+interface StoredState extends GlobalState {
+  ledger: Record<string, LedgerEntry>;
+}
+
+/**
+ * Controller state that belongs to no task: first-run times per board, the ledger of task-less
+ * notices, degrade bookkeeping. One JSON file, written atomically (temp file + rename).
+ */
+export class GlobalStateFile {
+  private state: StoredState;
+  readonly path: string;
+
+  constructor(stateDir: string) {
+    this.path = join(stateDir, 'state.json');
+    this.state = GlobalStateFile.read(this.path);
+  }
+
+  private static read(path: string): StoredState {
+    try {
+      const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<StoredState>;
+      return { degraded: false, firstRunAt: {}, ...parsed, ledger: parsed.ledger ?? {} };
+    } catch {
+      return { degraded: false, firstRunAt: {}, ledger: {} };
+    }
+  }
+
+  get(): StoredState {
+    return this.state;
+  }
+
+  merge(patch: Record<string, unknown>): void {
+    this.state = { ...this.state, ...patch } as StoredState;
+    this.flush();
+  }
+
+  setLedger(key: string, entry: LedgerEntry): void {
+    this.state.ledger = { ...this.state.ledger, [key]: entry };
+    this.flush();
+  }
+
+  flush(): void {
+    mkdirSync(dirname(this.path), { recursive: true });
+    const tmp = `${this.path}.${process.pid}.tmp`;
+    writeFileSync(tmp, `${JSON.stringify(this.state, null, 2)}\n`);
+    renameSync(tmp, this.path);
+  }
+}

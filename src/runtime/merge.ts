@@ -1,0 +1,124 @@
+import {
+  CONDITIONS_FIELD,
+  OWN_FIELDS,
+  hashOf,
+  setCondition,
+  stableStringify,
+  summarize,
+  type ControllerStatus,
+  type LedgerEntry,
+  type Task,
+  type TaskChange,
+  type TaskStatus,
+} from '../model/index.js';
+
+/** Ledger entries kept per task; the oldest go first. */
+const LEDGER_LIMIT = 100;
+
+export interface FieldDiff {
+  field: string;
+  from: unknown;
+  to: unknown;
+}
+
+export interface MergedWrite {
+  status?: TaskStatus;
+  fields: Record<string, unknown>;
+  comment?: string;
+  diff: FieldDiff[];
+  nextStatus: ControllerStatus;
+}
+
+const same = (a: unknown, b: unknown): boolean => stableStringify(a ?? null) === stableStringify(b ?? null);
+
+/** The task's inputs, without the fields only the controller writes: our observedGeneration. */
+export function inputsHash(task: Task, status: TaskStatus, fields: Record<string, unknown>): string {
+  const inputs = Object.fromEntries(Object.entries(fields).filter(([k]) => !OWN_FIELDS.has(k)));
+  return hashOf(task.title, task.description, status, task.assignedAgentId, inputs).slice(0, 16);
+}
+
+function pruneLedger(ledger: Record<string, LedgerEntry>): Record<string, LedgerEntry> {
+  const entries = Object.entries(ledger);
+  if (entries.length <= LEDGER_LIMIT) return ledger;
+  return Object.fromEntries(entries.sort(([, a], [, b]) => b.at - a.at).slice(0, LEDGER_LIMIT));
+}
+
+/**
+ * Folds every change a pass planned for one task into one PATCH, or null when it would change nothing.
+ * Later changes win on the same field or status; conditions follow Kubernetes transition semantics;
+ * `mc_conditions` is rewritten only when conditions, ledger or the inputs hash moved.
+ */
+export function mergeChanges(
+  task: Task,
+  current: ControllerStatus,
+  changes: readonly TaskChange[],
+  now: number,
+  opts: { conditionsBound: boolean },
+): MergedWrite | null {
+  let status: TaskStatus | undefined;
+  const fields: Record<string, unknown> = {};
+  const comments: string[] = [];
+  let conditions = current.conditions;
+  let ledger = { ...current.ledger };
+  let statusChanged = false;
+  for (const change of changes) {
+    if (change.status) status = change.status;
+    Object.assign(fields, change.fields ?? {});
+    if (change.comment) comments.push(change.comment);
+    for (const c of change.conditions ?? []) {
+      const r = setCondition(conditions, c, now);
+      if (r.changed) {
+        conditions = r.conditions;
+        statusChanged = true;
+      }
+    }
+    for (const [k, v] of Object.entries(change.ledger ?? {})) {
+      if (v === null) {
+        if (k in ledger) {
+          delete ledger[k];
+          statusChanged = true;
+        }
+      } else if (!same(ledger[k], v)) {
+        ledger[k] = v;
+        statusChanged = true;
+      }
+    }
+  }
+  if (statusChanged && conditions.length > 0) {
+    const r = setCondition(conditions, summarize(conditions), now);
+    conditions = r.conditions;
+  }
+  ledger = pruneLedger(ledger);
+
+  const diff: FieldDiff[] = [];
+  const write: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(fields)) {
+    if (k === CONDITIONS_FIELD) continue;
+    if (!same(task.fields[k], v)) {
+      write[k] = v;
+      diff.push({ field: k, from: task.fields[k] ?? null, to: v });
+    }
+  }
+  const nextTaskStatus = status && status !== task.status ? status : undefined;
+  if (nextTaskStatus) diff.push({ field: 'status', from: task.status, to: nextTaskStatus });
+
+  const managed = conditions.length > 0 || Object.keys(ledger).length > 0;
+  const nextHash = managed ? inputsHash(task, nextTaskStatus ?? task.status, { ...task.fields, ...write }) : '';
+  const nextStatus: ControllerStatus = { observedHash: nextHash, conditions, ledger };
+  const conditionsMoved = statusChanged || (managed && nextHash !== current.observedHash);
+  if (conditionsMoved && opts.conditionsBound) {
+    write[CONDITIONS_FIELD] = nextStatus;
+    diff.push({ field: CONDITIONS_FIELD, from: summaryOf(current), to: summaryOf(nextStatus) });
+  }
+  const comment = comments.length > 0 ? comments.join('\n\n') : undefined;
+  if (diff.length === 0 && !comment) return null;
+  return { ...(nextTaskStatus ? { status: nextTaskStatus } : {}), fields: write, ...(comment ? { comment } : {}), diff, nextStatus };
+}
+
+/** A short, readable form of a status for plan output. */
+export function summaryOf(s: ControllerStatus): string {
+  const conds = s.conditions
+    .filter((c) => c.type !== 'Ready' || c.status !== 'True')
+    .map((c) => `${c.type}=${c.status}(${c.reason})`);
+  return conds.length > 0 ? conds.join(' ') : s.conditions.length > 0 ? 'Ready=True' : '(none)';
+}

@@ -1,0 +1,116 @@
+import type { Logger } from 'pino';
+import type { Approval, Board, FieldDefinition, Task } from '../model/index.js';
+import type { MissionControlApi, Rejected } from '../clients/mission-control/api.js';
+
+export interface BoardState {
+  boardId: string;
+  board: Board | null;
+  tasks: Map<string, Task>;
+  /** pending approvals plus every approval seen since start (resolution follow-ups need the resolved row) */
+  approvals: Map<string, Approval>;
+  fieldDefs: FieldDefinition[];
+  boundFields: Set<string>;
+  syncedAt: number | null;
+}
+
+/** What changed in a refresh, so only those keys are enqueued. */
+export interface RefreshResult {
+  changedTaskIds: string[];
+  removedTaskIds: string[];
+  requests: number;
+}
+
+/**
+ * The controller's cache of each board. A full refresh lists everything; stream events and the
+ * controller's own PATCH responses update single rows. A listed row older than the cached one (by
+ * updated_at) is a stale read and is ignored, so our own writes are never undone by a lagging list.
+ */
+export class BoardStore {
+  readonly boards = new Map<string, BoardState>();
+
+  constructor(
+    private readonly mc: MissionControlApi,
+    private readonly logger: Logger,
+  ) {}
+
+  state(boardId: string): BoardState {
+    let s = this.boards.get(boardId);
+    if (!s) {
+      s = { boardId, board: null, tasks: new Map(), approvals: new Map(), fieldDefs: [], boundFields: new Set(), syncedAt: null };
+      this.boards.set(boardId, s);
+    }
+    return s;
+  }
+
+  async refresh(boardId: string): Promise<RefreshResult> {
+    const s = this.state(boardId);
+    const [board, tasks, approvals, defs] = await Promise.all([
+      this.mc.getBoard(boardId),
+      this.mc.listTasks(boardId),
+      this.mc.listApprovals(boardId, { status: 'pending' }),
+      this.mc.listFieldDefinitions(),
+    ]);
+    this.logRejected(boardId, [...tasks.rejected, ...approvals.rejected]);
+    s.board = board;
+    s.fieldDefs = defs.filter((d) => d.boardIds.includes(boardId));
+    s.boundFields = new Set(s.fieldDefs.map((d) => d.fieldKey));
+
+    const changed: string[] = [];
+    const seen = new Set<string>();
+    for (const t of tasks.items) {
+      seen.add(t.id);
+      const cached = s.tasks.get(t.id);
+      if (cached && cached.updatedAt > t.updatedAt) continue;
+      if (!cached || cached.updatedAt !== t.updatedAt || cached.status !== t.status) changed.push(t.id);
+      s.tasks.set(t.id, t);
+    }
+    const removed = [...s.tasks.keys()].filter((id) => !seen.has(id));
+    for (const id of removed) s.tasks.delete(id);
+
+    const pendingNow = new Set(approvals.items.map((a) => a.id));
+    for (const a of approvals.items) {
+      const before = s.approvals.get(a.id);
+      if (!before || before.status !== a.status) changed.push(...linkedTasks(a));
+      s.approvals.set(a.id, a);
+    }
+    // A pending approval that left the pending list was resolved (or deleted); its tasks need a look.
+    for (const a of s.approvals.values()) {
+      if (a.status === 'pending' && !pendingNow.has(a.id)) changed.push(...linkedTasks(a));
+    }
+    s.syncedAt = Date.now();
+    return { changedTaskIds: [...new Set(changed)], removedTaskIds: removed, requests: tasks.requests + approvals.requests + 2 };
+  }
+
+  /** Resolved approvals are only listed on demand (pending is the hot path). */
+  async refreshResolved(boardId: string): Promise<void> {
+    const s = this.state(boardId);
+    const stale = [...s.approvals.values()].filter((a) => a.status === 'pending');
+    if (stale.length === 0) return;
+    for (const status of ['approved', 'rejected'] as const) {
+      const listed = await this.mc.listApprovals(boardId, { status });
+      for (const a of listed.items) if (s.approvals.has(a.id)) s.approvals.set(a.id, a);
+    }
+  }
+
+  upsertTask(task: Task): void {
+    const s = this.state(task.boardId);
+    const cached = s.tasks.get(task.id);
+    if (!cached || cached.updatedAt <= task.updatedAt) s.tasks.set(task.id, task);
+  }
+
+  upsertApproval(approval: Approval): void {
+    this.state(approval.boardId).approvals.set(approval.id, approval);
+  }
+
+  approvalsOf(boardId: string, taskId: string): Approval[] {
+    return [...this.state(boardId).approvals.values()].filter((a) => linkedTasks(a).includes(taskId));
+  }
+
+  private logRejected(boardId: string, rejected: Rejected[]): void {
+    for (const r of rejected) this.logger.warn({ boardId, kind: r.kind, id: r.id }, `skipped malformed ${r.kind}: ${r.problem}`);
+  }
+}
+
+export function linkedTasks(a: Approval): string[] {
+  return [...new Set([...(a.taskId ? [a.taskId] : []), ...a.taskIds])];
+}
