@@ -19,8 +19,13 @@ export interface DiscordMessage {
   createdAt: number;
 }
 
+/** Cancels a call early (shutdown); each call also has the client's own deadline. */
+export interface DiscordCallOptions {
+  signal?: AbortSignal;
+}
+
 export interface DiscordApi {
-  post(input: DiscordPostInput): Promise<DiscordMessage>;
+  post(input: DiscordPostInput, opts?: DiscordCallOptions): Promise<DiscordMessage>;
   /** newest first as Discord returns them, up to `limit` (≤ 100) */
-  recent(channelId: string, limit: number): Promise<DiscordMessage[]>;
+  recent(channelId: string, limit: number, opts?: DiscordCallOptions): Promise<DiscordMessage[]>;
 }

@@ -1,0 +1,172 @@
+import { DiscordAPIError, HTTPError, REST, RateLimitError, Routes, type RateLimitData } from 'discord.js';
+import type { Logger } from 'pino';
+import { CONTENT_LIMIT, EMBED_DESCRIPTION_LIMIT, NONCE_LIMIT } from '../../model/discord-text.js';
+import type { DiscordApi, DiscordCallOptions, DiscordMessage, DiscordPostInput } from './api.js';
+import {
+  DiscordApiError,
+  DiscordError,
+  DiscordRateLimitedError,
+  DiscordResponseError,
+  DiscordTimeoutError,
+  DiscordUnavailableError,
+} from './errors.js';
+import { messageSchema, toMessage } from './schema.js';
+
+export interface DiscordClientOptions {
+  /** bot token; sent only in the Authorization header */
+  token: string;
+  /** base URL without the version (DISCORD_API_URL), default https://discord.com/api */
+  apiUrl?: string;
+  /** our own deadline around each call, rate-limit waits and library retries included; default 15 000 */
+  postDeadlineMs?: number;
+  /** a rate-limit wait longer than this is not slept inside a call but thrown as DiscordRateLimitedError; default 5 000 */
+  maxRateLimitWaitMs?: number;
+  logger?: Logger;
+}
+
+const DEFAULT_API = 'https://discord.com/api';
+/** 429s without a usable Retry-After are retried by the library at once and without end; cut such a storm short. */
+const STORM_HITS = 5;
+const STORM_WINDOW_MS = 2_000;
+const STORM_BACKOFF_MS = 5_000;
+
+/**
+ * Discord over REST only (discord.js `REST`, never a gateway login). Every post disables mention parsing
+ * and carries a caller-chosen nonce with enforce_nonce, so the library's own re-sends and our retries
+ * after a crash are deduplicated by Discord within its nonce window.
+ */
+export class DiscordClient implements DiscordApi {
+  readonly #rest: REST;
+  readonly #token: string;
+  readonly #deadlineMs: number;
+  readonly #logger: Logger | undefined;
+  readonly #stormHits = new Map<string, number[]>();
+
+  constructor(opts: DiscordClientOptions) {
+    if (!opts.token) throw new DiscordError('Discord bot token is empty', true);
+    this.#token = opts.token;
+    this.#deadlineMs = opts.postDeadlineMs ?? 15_000;
+    this.#logger = opts.logger;
+    const maxWait = opts.maxRateLimitWaitMs ?? Math.min(5_000, this.#deadlineMs);
+    this.#rest = new REST({
+      api: (opts.apiUrl ?? DEFAULT_API).replace(/\/+$/, ''),
+      version: '10',
+      timeout: this.#deadlineMs,
+      rejectOnRateLimit: (data) => data.retryAfter > maxWait || this.#isStorm(data),
+    });
+    this.#rest.setToken(this.#token);
+    this.#rest.on('rateLimited', (d) =>
+      this.#logger?.warn(
+        { route: d.route, retryAfterMs: d.retryAfter, global: d.global, scope: d.scope },
+        'discord rate limited',
+      ),
+    );
+  }
+
+  async post(input: DiscordPostInput, opts?: DiscordCallOptions): Promise<DiscordMessage> {
+    const route = `POST /channels/${input.channelId}/messages`;
+    checkLimits(input, route);
+    const body = {
+      content: input.content,
+      ...(input.embeds && input.embeds.length > 0 ? { embeds: input.embeds } : {}),
+      // agent output must never ping anyone, whatever it contains
+      allowed_mentions: { parse: [] },
+      nonce: input.nonce,
+      enforce_nonce: true,
+    };
+    const raw = await this.#call(route, opts?.signal, (signal) =>
+      this.#rest.post(Routes.channelMessages(input.channelId), { body, signal }),
+    );
+    const parsed = messageSchema.safeParse(raw);
+    if (!parsed.success) throw new DiscordResponseError(parsed.error.issues[0]?.message ?? 'invalid', route);
+    return toMessage(parsed.data);
+  }
+
+  async recent(channelId: string, limit: number, opts?: DiscordCallOptions): Promise<DiscordMessage[]> {
+    const route = `GET /channels/${channelId}/messages`;
+    const n = Math.min(100, Math.max(1, Math.floor(limit)));
+    const raw = await this.#call(route, opts?.signal, (signal) =>
+      this.#rest.get(Routes.channelMessages(channelId), { query: new URLSearchParams({ limit: String(n) }), signal }),
+    );
+    if (!Array.isArray(raw)) throw new DiscordResponseError('expected an array of messages', route);
+    const messages: DiscordMessage[] = [];
+    for (const item of raw) {
+      const parsed = messageSchema.safeParse(item);
+      if (parsed.success) messages.push(toMessage(parsed.data));
+      else this.#logger?.warn({ route, issue: parsed.error.issues[0]?.message }, 'skipping malformed discord message');
+    }
+    return messages;
+  }
+
+  /**
+   * Runs one library call under our deadline. The signal aborts queue waits and requests; the race also
+   * covers the library's rate-limit sleeps, which do not listen to the signal (the request that follows
+   * such a sleep is then aborted at once, so nothing is sent after we gave up).
+   */
+  async #call<T>(route: string, external: AbortSignal | undefined, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const deadline = new AbortController();
+    const signal = external ? AbortSignal.any([deadline.signal, external]) : deadline.signal;
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    const stop = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        deadline.abort();
+        reject(new DiscordTimeoutError(this.#deadlineMs, route));
+      }, this.#deadlineMs);
+      onAbort = () => reject(new DiscordError(`Discord ${route} cancelled`));
+      external?.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      // a token cleared by an earlier 401 would otherwise turn every later call into a confusing local error
+      this.#rest.setToken(this.#token);
+      return await Promise.race([run(signal), stop]);
+    } catch (err) {
+      throw this.#mapError(err, route, deadline.signal.aborted);
+    } finally {
+      clearTimeout(timer);
+      if (onAbort) external?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  #mapError(err: unknown, route: string, timedOut: boolean): Error {
+    if (err instanceof DiscordError) return err;
+    if (err instanceof RateLimitError) {
+      // a storm of header-less 429s reports 0: back off for a while rather than not at all
+      return new DiscordRateLimitedError(err.retryAfter > 0 ? err.retryAfter : STORM_BACKOFF_MS, err.global, route);
+    }
+    if (err instanceof DiscordAPIError) {
+      return new DiscordApiError(err.status, err.code, firstLine(err.message), route);
+    }
+    if (err instanceof HTTPError) return new DiscordUnavailableError(err.status, err.message, route);
+    if (timedOut) return new DiscordTimeoutError(this.#deadlineMs, route);
+    const message = err instanceof Error ? err.message : String(err);
+    return new DiscordUnavailableError(null, message.split(this.#token).join('<redacted>'), route);
+  }
+
+  /** True once a route has hit STORM_HITS rate limits within STORM_WINDOW_MS. */
+  #isStorm(data: RateLimitData): boolean {
+    const now = Date.now();
+    const hits = (this.#stormHits.get(data.route) ?? []).filter((t) => now - t < STORM_WINDOW_MS);
+    hits.push(now);
+    this.#stormHits.set(data.route, hits);
+    if (hits.length < STORM_HITS) return false;
+    this.#stormHits.delete(data.route);
+    return true;
+  }
+}
+
+function checkLimits(input: DiscordPostInput, route: string): void {
+  const fail = (what: string) => {
+    throw new DiscordError(`Discord ${route} not sent: ${what}`, true);
+  };
+  if (input.nonce.length === 0 || input.nonce.length > NONCE_LIMIT) fail(`nonce must be 1..${NONCE_LIMIT} chars`);
+  if (input.content.length > CONTENT_LIMIT) fail(`content is ${input.content.length} > ${CONTENT_LIMIT} chars`);
+  if ((input.embeds?.length ?? 0) > 10) fail('more than 10 embeds');
+  for (const e of input.embeds ?? []) {
+    if (e.description.length > EMBED_DESCRIPTION_LIMIT) fail(`embed description > ${EMBED_DESCRIPTION_LIMIT} chars`);
+  }
+}
+
+function firstLine(text: string): string {
+  return text.split('\n').slice(0, 3).join(' ').slice(0, 300);
+}
