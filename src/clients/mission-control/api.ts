@@ -49,7 +49,7 @@ export interface Page<T> {
 
 /** A row the boundary could not validate: skipped by the caller with one log line. */
 export interface Rejected {
-  kind: 'task' | 'approval' | 'comment' | 'field';
+  kind: 'task' | 'approval' | 'comment' | 'field' | 'board';
   id: string | null;
   problem: string;
 }

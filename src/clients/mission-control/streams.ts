@@ -1,0 +1,172 @@
+import type { Logger } from 'pino';
+import { openSseStream, type SseHandle, type SseMessage, type SseStreamOptions } from '../http/sse.js';
+import type { HttpTransport } from '../http/transport.js';
+import type { ApprovalStreamEvent, StreamHandlers, TaskStreamEvent } from './api.js';
+import {
+  ApprovalReadSchema,
+  ApprovalStreamDataSchema,
+  parseMcTimestamp,
+  TaskCommentReadSchema,
+  TaskReadSchema,
+  TaskStreamDataSchema,
+  toComment,
+  zodProblem,
+} from './schema.js';
+
+/**
+ * The two board change streams. Both resume with `since=<newest timestamp seen>` after a reconnect,
+ * which replays the boundary event; replays are dropped here so handlers see each change once.
+ */
+
+export type StreamTuning = Pick<SseStreamOptions, 'backoff' | 'idleTimeoutMs' | 'healthyAfterMs' | 'minDelayMs' | 'random'>;
+
+/** Remembers the last `capacity` keys (insertion order), so dedupe memory stays bounded on a long run. */
+export class RecentKeys {
+  private readonly keys = new Set<string>();
+  constructor(private readonly capacity = 10_000) {}
+
+  /** true the first time a key is seen */
+  add(key: string): boolean {
+    if (this.keys.has(key)) return false;
+    this.keys.add(key);
+    if (this.keys.size > this.capacity) {
+      const oldest = this.keys.values().next().value;
+      if (oldest !== undefined) this.keys.delete(oldest);
+    }
+    return true;
+  }
+}
+
+/** Tracks the newest server timestamp seen, keeping the server's own text to send back verbatim. */
+class ResumePoint {
+  private at = -Infinity;
+  private text: string | null = null;
+
+  see(raw: string | null | undefined): void {
+    if (!raw) return;
+    const at = parseMcTimestamp(raw);
+    if (at !== null && at > this.at) {
+      this.at = at;
+      this.text = raw;
+    }
+  }
+
+  /** undefined before anything was seen: the server then defaults `since` to now */
+  get since(): string | undefined {
+    return this.text ?? undefined;
+  }
+}
+
+function parseJson(msg: SseMessage, log: Logger | undefined, path: string): unknown {
+  try {
+    return JSON.parse(msg.data) as unknown;
+  } catch {
+    log?.warn({ path, event: msg.event }, 'stream event skipped: data is not JSON');
+    return undefined;
+  }
+}
+
+const TASK_TYPES = new Set(['task.created', 'task.updated', 'task.status_changed']);
+
+export function streamTaskEvents(
+  transport: HttpTransport,
+  boardId: string,
+  handlers: StreamHandlers<TaskStreamEvent>,
+  log: Logger | undefined,
+  tuning: StreamTuning = {},
+): SseHandle {
+  const path = `/boards/${encodeURIComponent(boardId)}/tasks/stream`;
+  const seen = new RecentKeys();
+  const resume = new ResumePoint();
+
+  const onMessage = (msg: SseMessage): void => {
+    const raw = parseJson(msg, log, path);
+    if (raw === undefined) return;
+    const parsed = TaskStreamDataSchema.safeParse(raw);
+    if (!parsed.success) {
+      log?.warn({ path, problem: zodProblem(parsed.error) }, 'task stream event skipped: unexpected shape');
+      return;
+    }
+    const { type, activity } = parsed.data;
+    resume.see(activity?.created_at);
+    if (activity?.id && !seen.add(activity.id)) return;
+    const at = (activity?.created_at ? parseMcTimestamp(activity.created_at) : null) ?? Date.now();
+    const activityTaskId = activity?.task_id ?? null;
+
+    if (TASK_TYPES.has(type)) {
+      let task = null;
+      if (parsed.data.task !== null && parsed.data.task !== undefined) {
+        const t = TaskReadSchema.safeParse(parsed.data.task);
+        if (t.success) task = t.data;
+        else log?.warn({ path, taskId: activityTaskId, problem: zodProblem(t.error) }, 'task in stream event unreadable');
+      }
+      handlers.onEvent({
+        type: type as 'task.created' | 'task.updated' | 'task.status_changed',
+        taskId: activityTaskId ?? task?.id ?? null,
+        task,
+        at,
+      });
+    } else if (type === 'task.comment') {
+      let comment = null;
+      const c = TaskCommentReadSchema.safeParse(parsed.data.comment);
+      if (c.success) comment = toComment(c.data, activityTaskId);
+      else log?.warn({ path, taskId: activityTaskId, problem: zodProblem(c.error) }, 'comment in stream event unreadable');
+      handlers.onEvent({ type: 'task.comment', taskId: activityTaskId ?? comment?.taskId ?? null, comment, at });
+    } else {
+      log?.debug({ path, type }, 'task stream event of an unhandled type ignored');
+    }
+  };
+
+  return openSseStream({
+    ...tuning,
+    transport,
+    path,
+    query: () => ({ since: resume.since }),
+    onMessage,
+    onError: handlers.onError,
+    logger: log,
+  });
+}
+
+export function streamApprovalEvents(
+  transport: HttpTransport,
+  boardId: string,
+  handlers: StreamHandlers<ApprovalStreamEvent>,
+  log: Logger | undefined,
+  tuning: StreamTuning = {},
+): SseHandle {
+  const path = `/boards/${encodeURIComponent(boardId)}/approvals/stream`;
+  const seen = new RecentKeys();
+  const resume = new ResumePoint();
+
+  const onMessage = (msg: SseMessage): void => {
+    const raw = parseJson(msg, log, path);
+    if (raw === undefined) return;
+    const envelope = ApprovalStreamDataSchema.safeParse(raw);
+    if (!envelope.success) {
+      log?.warn({ path, problem: zodProblem(envelope.error) }, 'approval stream event skipped: unexpected shape');
+      return;
+    }
+    const wire = envelope.data.approval;
+    resume.see(wire.created_at);
+    resume.see(wire.resolved_at);
+    // the server re-selects recent approvals every poll (~2 s) without dedupe; a change of status or resolution is news
+    if (!seen.add(`${wire.id}|${wire.status}|${wire.resolved_at ?? ''}`)) return;
+    const approval = ApprovalReadSchema.safeParse(wire);
+    if (!approval.success) {
+      log?.warn({ path, approvalId: wire.id, problem: zodProblem(approval.error) }, 'approval stream event skipped: unreadable approval');
+      return;
+    }
+    handlers.onEvent({ approval: approval.data, pendingApprovalsCount: envelope.data.pending_approvals_count ?? null });
+  };
+
+  return openSseStream({
+    ...tuning,
+    transport,
+    path,
+    query: () => ({ since: resume.since }),
+    onMessage,
+    onError: handlers.onError,
+    logger: log,
+  });
+}
