@@ -74,6 +74,8 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     sources[s.path.join('.')] = source;
   };
 
+  // Every section exists, so a section with no value set still gets its defaults.
+  for (const s of settings()) if (s.path.length > 1) setPath(raw, s.path.slice(0, -1), getPath(raw, s.path.slice(0, -1)) ?? {});
   for (const s of settings()) {
     const fileKey = s.meta.file;
     for (const [json, source, path] of [
@@ -111,7 +113,9 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
             : source === 'flag'
               ? `--${dotted}`
               : dotted;
-      const shown = leaf?.meta.secret ? '' : ` (got ${JSON.stringify(getPath(raw, leaf?.path ?? []))})`;
+      // Only a leaf's own value is echoed, never a secret and never a whole section.
+      const value = leaf && !leaf.meta.secret ? getPath(raw, leaf.path) : undefined;
+      const shown = value === undefined ? '' : ` (got ${JSON.stringify(value)})`;
       problems.push(`${where}: ${issue.message}${shown}`);
     }
   }

@@ -1,0 +1,126 @@
+import type { Command } from 'commander';
+import type { Logger } from 'pino';
+import type { Config } from '../../config/index.js';
+import { DESIRED_FIELDS } from '../../model/index.js';
+import { runBootstrap } from '../../runtime/bootstrap.js';
+import type { PassReport } from '../../runtime/controller.js';
+import { planJsonLines, planTable } from '../../runtime/plan-printer.js';
+import { compose } from '../compose.js';
+import { loadOrExit, loggerFor, missionControl, type GlobalFlags } from '../context.js';
+import { embeddedEnv, startEmbedded, type Embedded } from '../embedded.js';
+import { handlersFor } from '../handlers.js';
+import { EXIT } from '../exit-codes.js';
+import { gatewaySource } from '../gateway.js';
+
+async function onePass(config: Config, logger: Logger, mode: 'apply' | 'plan'): Promise<PassReport> {
+  const mc = missionControl(config, logger);
+  const gateway = gatewaySource(config, logger, {}, false);
+  const { controller } = compose({ config, logger, mc, gateway, dryRun: mode === 'plan', handlers: mode === 'apply' ? handlersFor(config, logger) : {} });
+  try {
+    return await controller.pass(mode);
+  } finally {
+    await gateway?.api.close();
+  }
+}
+
+function summary(report: PassReport): string {
+  const by = (o: string) => report.entries.filter((e) => 'outcome' in e && e.outcome === o).length;
+  return `${report.keys} keys, ${report.entries.length} actions (${by('applied')} applied, ${by('skipped')} skipped, ${by('deferred')} deferred, ${by('failed')} failed), ${report.requests} requests, ${report.writes} writes`;
+}
+
+export function registerLoop(program: Command): void {
+  program
+    .command('plan')
+    .description('one pass, no writes: print what the controller would do')
+    .option('--json', 'one JSON object per line: key, reconciler, action, reason, idempotencyKey, diff')
+    .option('--exit-code', 'exit 3 when the plan is not empty')
+    .action(async (opts: { json?: boolean; exitCode?: boolean }, cmd: Command) => {
+      const { config } = loadOrExit(cmd.optsWithGlobals<GlobalFlags>());
+      const report = await onePass(config, loggerFor(config), 'plan');
+      if (opts.json) {
+        if (report.entries.length > 0) process.stdout.write(`${planJsonLines(report.entries)}\n`);
+      } else process.stdout.write(`${planTable(report.entries)}\n`);
+      if (opts.exitCode && report.entries.length > 0) process.exitCode = EXIT.attention;
+    });
+
+  program
+    .command('once')
+    .description('one pass that applies its actions; exit 0 on success, 1 if any action failed')
+    .option('--dry-run', 'plan only (same as `plan`)')
+    .option('--json', 'print applied actions as JSON lines')
+    .action(async (opts: { dryRun?: boolean; json?: boolean }, cmd: Command) => {
+      const { config } = loadOrExit({ ...cmd.optsWithGlobals<GlobalFlags>(), ...(opts.dryRun ? { dryRun: true } : {}) });
+      const logger = loggerFor(config);
+      const report = await onePass(config, logger, config.loop.dryRun ? 'plan' : 'apply');
+      if (opts.json) {
+        if (report.entries.length > 0) process.stdout.write(`${planJsonLines(report.entries)}\n`);
+      } else process.stdout.write(`${config.loop.dryRun ? planTable(report.entries) : summary(report)}\n`);
+      for (const f of report.failures) logger.error({ key: f.key }, f.error ?? 'failed');
+      if (report.failures.length > 0) process.exitCode = EXIT.failed;
+    });
+
+  program
+    .command('run')
+    .description('the reconcile loop (until SIGTERM)')
+    .option('--sandbox-when-unconfigured', 'with no MC_API_URL, start the embedded sandbox with demo data and run against it')
+    .action(async (opts: { sandboxWhenUnconfigured?: boolean }, cmd: Command) => {
+      const flags = cmd.optsWithGlobals<GlobalFlags>();
+      let embedded: Embedded | null = null;
+      let env = process.env;
+      if (opts.sandboxWhenUnconfigured && !process.env.MC_API_URL && !loadOrExit(flags).config.mc.apiUrl) {
+        embedded = await startEmbedded({ seed: 'demo' });
+        env = { ...process.env, ...embeddedEnv(embedded.info), MC_STATE_DIR: process.env.MC_STATE_DIR ?? '.mc-controller/sandbox' };
+        process.stderr.write(
+          `mc-controller: no MC_API_URL set, running against the embedded sandbox (Mission Control ${embedded.info.mcApiUrl}, board ${embedded.info.boardId}; control API ${embedded.info.controlUrl}).\n`,
+        );
+      }
+      const { config } = loadOrExit(flags, env);
+      const logger = loggerFor(config);
+      await runLoop(config, logger);
+      await embedded?.close();
+    });
+}
+
+async function runLoop(config: Config, logger: Logger): Promise<void> {
+  const mc = missionControl(config, logger);
+  if (config.mc.autoBootstrap && !config.loop.dryRun) {
+    const report = await runBootstrap(mc, DESIRED_FIELDS, config.mc.boardIds, { dryRun: false });
+    if (report.created.length + report.updated.length > 0)
+      logger.info({ created: report.created, updated: report.updated }, 'bootstrapped controller custom fields');
+  }
+  let enqueueSession: (key: string) => void = () => undefined;
+  let resync: () => void = () => undefined;
+  const gateway = gatewaySource(config, logger, { sessionChanged: (k) => enqueueSession(k), restarted: () => resync() });
+  const { controller } = compose({ config, logger, mc, gateway, dryRun: config.loop.dryRun, handlers: handlersFor(config, logger) });
+  enqueueSession = (k) => controller.sessionChanged(k);
+  resync = () => {
+    for (const key of controller.allKeys()) controller.enqueue(key);
+  };
+  if (gateway) {
+    try {
+      gateway.onHello(await gateway.api.connect());
+    } catch (err) {
+      logger.warn({ err: (err as Error).message }, 'gateway not reachable yet; retrying in the background');
+    }
+  }
+  await controller.start();
+  logger.info({ boards: config.mc.boardIds, dryRun: config.loop.dryRun }, 'mc-controller running');
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) {
+        logger.warn({ signal }, 'second signal: exiting now');
+        process.exit(EXIT.failed);
+      }
+      stopping = true;
+      logger.info({ signal }, 'stopping: draining in-flight work');
+      void controller.stop(config.ops.drainSeconds * 1000).then(async (drained) => {
+        await gateway?.api.close();
+        logger.info({ drained }, 'stopped');
+        resolve();
+      });
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+  });
+}

@@ -1,0 +1,64 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config/index.js';
+import type { PlannerSettings } from '../model/index.js';
+import type { MissionControlApi } from '../clients/mission-control/api.js';
+import { Controller, type ControllerMetrics } from '../runtime/controller.js';
+import type { Handlers } from '../runtime/executor.js';
+import { GatewaySource } from '../runtime/gateway-source.js';
+import { GlobalStateFile } from '../runtime/global-state.js';
+import { reconcilers } from './reconcilers.js';
+
+export function plannerSettings(config: Config, dryRun: boolean): PlannerSettings {
+  return {
+    dryRun,
+    publicUrl: config.mc.publicUrl ?? null,
+    watchdog: { ...config.watchdog },
+    delivery: { ...config.delivery },
+    degrade: { scaleReplicas: config.degrade.scaleReplicas, kill: config.degrade.kill },
+  };
+}
+
+export interface Composed {
+  controller: Controller;
+  gateway: GatewaySource | null;
+  globalState: GlobalStateFile;
+}
+
+/** Wires clients, effect handlers and the reconciler list into a controller. The only place that knows them all. */
+export function compose(opts: {
+  config: Config;
+  logger: Logger;
+  mc: MissionControlApi;
+  gateway?: GatewaySource | null;
+  handlers?: Handlers;
+  dryRun: boolean;
+  isLeader?: () => boolean;
+  degraded?: () => boolean;
+  pressure?: () => unknown;
+  metrics?: ControllerMetrics;
+}): Composed {
+  const { config } = opts;
+  const globalState = new GlobalStateFile(config.loop.stateDir);
+  const controller = new Controller({
+    boardIds: config.mc.boardIds,
+    settings: plannerSettings(config, opts.dryRun),
+    reconcilers: reconcilers(),
+    mc: opts.mc,
+    ...(opts.gateway ? { gateway: opts.gateway } : {}),
+    handlers: opts.handlers ?? {},
+    globalState,
+    logger: opts.logger,
+    loop: {
+      concurrency: config.loop.concurrency,
+      backoffMinMs: config.loop.backoffMinMs,
+      backoffMaxMs: config.loop.backoffMaxMs,
+      resyncMs: config.loop.resyncSeconds * 1000,
+    },
+    pausedWhileDegraded: config.degrade.pausedConcerns,
+    ...(opts.isLeader ? { isLeader: opts.isLeader } : {}),
+    ...(opts.degraded ? { degraded: opts.degraded } : {}),
+    ...(opts.pressure ? { pressure: opts.pressure } : {}),
+    ...(opts.metrics ? { metrics: opts.metrics } : {}),
+  });
+  return { controller, gateway: opts.gateway ?? null, globalState };
+}

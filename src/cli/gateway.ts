@@ -1,0 +1,34 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config/index.js';
+import { GatewayClient } from '../clients/gateway/index.js';
+import { GatewaySource } from '../runtime/gateway-source.js';
+import { VERSION } from './version.js';
+
+export interface GatewayHooks {
+  sessionChanged?(sessionKey: string): void;
+  restarted?(): void;
+}
+
+/** The gateway client and its loop-side cache, or null when no gateway is configured. */
+export function gatewaySource(config: Config, logger: Logger, hooks: GatewayHooks = {}, reconnect = true): GatewaySource | null {
+  if (!config.gateway.url || !config.gateway.token) return null;
+  let source: GatewaySource | null = null;
+  const client = new GatewayClient({
+    url: config.gateway.url,
+    token: config.gateway.token,
+    clientVersion: VERSION,
+    requestTimeoutMs: config.gateway.requestTimeoutMs,
+    logger,
+    reconnect,
+    events: {
+      onSessionChanged: (key) => hooks.sessionChanged?.(key),
+      onHello: (hello, bootChanged) => {
+        source?.onHello(hello);
+        if (bootChanged) hooks.restarted?.();
+      },
+      onDisconnect: () => source?.markUnreachable(),
+    },
+  });
+  source = new GatewaySource(client, logger);
+  return source;
+}

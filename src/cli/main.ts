@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { registerBootstrap } from './commands/bootstrap.js';
+import { registerConfig } from './commands/config.js';
+import { registerLoop } from './commands/loop.js';
+import { registerSandbox } from './commands/sandbox.js';
+import { CliExit, EXIT } from './exit-codes.js';
+import { VERSION } from './version.js';
+
+export function buildProgram(): Command {
+  const program = new Command('mc-controller')
+    .description('Keeps a Mission Control board in step with an OpenClaw gateway: watchdog, delivery, approvals, cost, degrade mode.')
+    .version(VERSION, '-V, --version')
+    .option('--config <path>', 'legacy kit config file (MC_CONFIG_PATH); its .local.json overlay is read too')
+    .option('--api-url <url>', 'Mission Control API base including /api/v1 (MC_API_URL)')
+    .option('--board <ids>', 'board id(s), comma-separated (MC_BOARD_ID)')
+    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace (MC_LOG_LEVEL)')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerLoop(program);
+  registerBootstrap(program);
+  registerSandbox(program);
+  registerConfig(program);
+  return program;
+}
+
+async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.invalid;
+      return;
+    }
+    if (err instanceof CliExit) {
+      process.stderr.write(`mc-controller: ${err.message}\n`);
+      process.exitCode = err.code;
+      return;
+    }
+    process.stderr.write(`mc-controller: ${(err as Error).message}\n`);
+    process.exitCode = EXIT.failed;
+  }
+}
+
+void main(process.argv);

@@ -1,0 +1,6 @@
+import type { Reconciler } from '../model/index.js';
+
+/** Every concern the controller runs, in the order their changes are merged (later wins on a field). */
+export function reconcilers(): Reconciler[] {
+  return [];
+}
