@@ -78,11 +78,22 @@ export interface KubeObject {
   [key: string]: unknown;
 }
 
+/** Typed Go structs decode JSON null to a nil pointer that is omitted on output: drop nulls likewise. */
+function dropNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(dropNulls);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([, v]) => v !== null)
+      .map(([k, v]) => [k, dropNulls(v)]),
+  );
+}
+
 function asObject(value: unknown): KubeObject {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new StatusError(400, 'BadRequest', 'the request body must be a JSON object');
   }
-  const obj = value as KubeObject;
+  const obj = dropNulls(value) as KubeObject;
   if (typeof obj.metadata !== 'object' || obj.metadata === null) obj.metadata = { name: '' };
   return obj;
 }

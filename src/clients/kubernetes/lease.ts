@@ -1,0 +1,182 @@
+/**
+ * coordination.k8s.io/v1 Lease access for leader election: read, create, replace with the read
+ * resourceVersion. Only this file knows the wire shape; callers see epoch-ms times and typed errors.
+ */
+import {
+  CoordinationV1Api,
+  type ConfigurationOptions,
+  type KubeConfig,
+  type RequestContext,
+  type V1Lease,
+} from '@kubernetes/client-node';
+// client-node exports no helper to attach an AbortSignal; its middleware contract needs this `of`.
+import { of } from '@kubernetes/client-node/dist/gen/rxjsStub.js';
+import { z } from 'zod';
+
+export interface LeaseRecord {
+  holderIdentity: string | null;
+  leaseDurationSeconds: number;
+  /** epoch ms, null when unset */
+  acquireTime: number | null;
+  renewTime: number | null;
+  leaseTransitions: number;
+  /** opaque; empty for a record not yet stored */
+  resourceVersion: string;
+}
+
+/** Someone else wrote first (409 Conflict / AlreadyExists): the race is lost, not an outage. */
+export class LeaseConflictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LeaseConflictError';
+  }
+}
+
+export class LeaseApiError extends Error {
+  constructor(
+    message: string,
+    readonly code: number | undefined,
+  ) {
+    super(message);
+    this.name = 'LeaseApiError';
+  }
+}
+
+export interface LeaseClient {
+  readonly namespace: string;
+  readonly name: string;
+  /** undefined when the Lease does not exist */
+  get(signal?: AbortSignal): Promise<LeaseRecord | undefined>;
+  create(record: Omit<LeaseRecord, 'resourceVersion'>, signal?: AbortSignal): Promise<LeaseRecord>;
+  /** Replaces with `record.resourceVersion` as the precondition. */
+  replace(record: LeaseRecord, signal?: AbortSignal): Promise<LeaseRecord>;
+}
+
+// client-node 1.4.0 types MicroTime as Date but hands back the raw string; accept both.
+const timeSchema = z
+  .union([z.string(), z.date()])
+  .nullish()
+  .transform((v, ctx) => {
+    if (v === null || v === undefined) return null;
+    const ms = v instanceof Date ? v.getTime() : Date.parse(v);
+    if (Number.isNaN(ms)) {
+      ctx.addIssue({ code: 'custom', message: `unparseable time ${String(v)}` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+const leaseSchema = z.object({
+  metadata: z.object({ resourceVersion: z.string().min(1) }),
+  spec: z
+    .object({
+      holderIdentity: z.string().nullish(),
+      leaseDurationSeconds: z.number().int().nullish(),
+      acquireTime: timeSchema,
+      renewTime: timeSchema,
+      leaseTransitions: z.number().int().nullish(),
+    })
+    .prefault({}),
+});
+
+/**
+ * MicroTime is decoded with Go's `2006-01-02T15:04:05.000000Z07:00`: exactly six fractional digits.
+ * A Date would serialize with three and the API server rejects it with 400.
+ */
+export function microTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
+function fromWire(lease: V1Lease): LeaseRecord {
+  const parsed = leaseSchema.safeParse(lease);
+  if (!parsed.success) throw new LeaseApiError(`malformed Lease from the API server: ${parsed.error.message}`, undefined);
+  const spec = parsed.data.spec;
+  return {
+    holderIdentity: spec.holderIdentity ? spec.holderIdentity : null,
+    leaseDurationSeconds: spec.leaseDurationSeconds ?? 0,
+    acquireTime: spec.acquireTime,
+    renewTime: spec.renewTime,
+    leaseTransitions: spec.leaseTransitions ?? 0,
+    resourceVersion: parsed.data.metadata.resourceVersion,
+  };
+}
+
+function toWire(name: string, record: Omit<LeaseRecord, 'resourceVersion'> & { resourceVersion?: string }): V1Lease {
+  return {
+    apiVersion: 'coordination.k8s.io/v1',
+    kind: 'Lease',
+    metadata: { name, ...(record.resourceVersion ? { resourceVersion: record.resourceVersion } : {}) },
+    spec: {
+      // null clears the holder (release); client-node drops undefined, so send null explicitly.
+      holderIdentity: record.holderIdentity as string,
+      leaseDurationSeconds: record.leaseDurationSeconds,
+      acquireTime: (record.acquireTime === null ? null : microTime(record.acquireTime)) as unknown as Date,
+      renewTime: (record.renewTime === null ? null : microTime(record.renewTime)) as unknown as Date,
+      leaseTransitions: record.leaseTransitions,
+    },
+  };
+}
+
+function codeOf(err: unknown): number | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'number' ? code : undefined;
+}
+
+/** Error text without the response body or headers, which can echo request details. */
+function describe(op: string, err: unknown): string {
+  const code = codeOf(err);
+  return code !== undefined ? `${op}: HTTP ${code}` : `${op}: ${(err as Error)?.message ?? String(err)}`;
+}
+
+/** Cancels the HTTP request when `signal` aborts, so a renew never outlives its deadline. */
+function withSignal(signal: AbortSignal | undefined): ConfigurationOptions | undefined {
+  if (!signal) return undefined;
+  return {
+    middleware: [
+      {
+        pre: (ctx: RequestContext) => {
+          ctx.setSignal(signal);
+          return of(ctx);
+        },
+        post: (res) => of(res),
+      },
+    ],
+    middlewareMergeStrategy: 'append',
+  };
+}
+
+export function createLeaseClient(kc: KubeConfig, namespace: string, name: string): LeaseClient {
+  const api = kc.makeApiClient(CoordinationV1Api);
+  const wrap = async <T>(op: string, fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (err) {
+      if (codeOf(err) === 409) throw new LeaseConflictError(describe(op, err));
+      if (err instanceof LeaseApiError) throw err;
+      throw new LeaseApiError(describe(op, err), codeOf(err));
+    }
+  };
+  return {
+    namespace,
+    name,
+    async get(signal) {
+      try {
+        return fromWire(await api.readNamespacedLease({ namespace, name }, withSignal(signal)));
+      } catch (err) {
+        if (codeOf(err) === 404) return undefined;
+        if (err instanceof LeaseApiError) throw err;
+        throw new LeaseApiError(describe(`read lease ${namespace}/${name}`, err), codeOf(err));
+      }
+    },
+    create(record, signal) {
+      return wrap(`create lease ${namespace}/${name}`, async () =>
+        fromWire(await api.createNamespacedLease({ namespace, body: toWire(name, record) }, withSignal(signal))),
+      );
+    },
+    replace(record, signal) {
+      return wrap(`replace lease ${namespace}/${name}`, async () =>
+        fromWire(await api.replaceNamespacedLease({ namespace, name, body: toWire(name, record) }, withSignal(signal))),
+      );
+    },
+  };
+}

@@ -1,0 +1,68 @@
+/**
+ * Picks the elector for where we run: a Lease in Kubernetes, a lock file elsewhere, or none when
+ * explicitly disabled. The CLI builds it once and hands `isLeader()` to the executor.
+ */
+import { join } from 'node:path';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { createLeaseClient } from '../../clients/kubernetes/lease.js';
+import { currentNamespace } from '../../clients/kubernetes/kubeconfig.js';
+import { defaultIdentity } from './identity.js';
+import { LeaseElector } from './lease-elector.js';
+import { LockFileElector } from './lock-file-elector.js';
+import { SingleElector } from './single-elector.js';
+import { fromSeconds } from './timing.js';
+import type { ElectionLogger, LeaderCallbacks, LeaderElector } from './types.js';
+
+export interface ElectionSettings {
+  /** 'auto' = lease when a KubeConfig is given, else lock file. */
+  mode?: 'auto' | 'lease' | 'lockfile' | 'none';
+  leaseName: string;
+  leaseNamespace?: string | undefined;
+  leaseDurationSeconds: number;
+  renewDeadlineSeconds: number;
+  retryPeriodSeconds: number;
+  /** MC_LOCK_FILE; defaults to `<stateDir>/controller.lock`. */
+  lockFile?: string | undefined;
+  stateDir?: string | undefined;
+  identity?: string;
+}
+
+export interface ElectorDeps {
+  kubeConfig?: KubeConfig | undefined;
+  callbacks?: LeaderCallbacks;
+  logger?: ElectionLogger;
+}
+
+/** Throws LeaderElectionConfigError on bad timing (lease > renew > 1.2 × retry). */
+export function createElector(settings: ElectionSettings, deps: ElectorDeps = {}): LeaderElector {
+  const identity = settings.identity ?? defaultIdentity();
+  const timing = fromSeconds(settings);
+  const mode = settings.mode ?? 'auto';
+  if (mode === 'none') return new SingleElector(identity, deps.callbacks);
+  if (mode === 'lease' || (mode === 'auto' && deps.kubeConfig)) {
+    if (!deps.kubeConfig) throw new Error('leader election mode "lease" needs a Kubernetes configuration');
+    const namespace = settings.leaseNamespace ?? currentNamespace(deps.kubeConfig);
+    return new LeaseElector({
+      client: createLeaseClient(deps.kubeConfig, namespace, settings.leaseName),
+      identity,
+      timing,
+      ...(deps.callbacks ? { callbacks: deps.callbacks } : {}),
+      ...(deps.logger ? { logger: deps.logger } : {}),
+    });
+  }
+  const path = settings.lockFile ?? join(settings.stateDir ?? '.', 'controller.lock');
+  return new LockFileElector({
+    path,
+    identity,
+    retryPeriodMs: timing.retryPeriodMs,
+    ...(deps.callbacks ? { callbacks: deps.callbacks } : {}),
+    ...(deps.logger ? { logger: deps.logger } : {}),
+  });
+}
+
+export { LeaseElector, type LeaseElectorOptions } from './lease-elector.js';
+export { LockFileElector, pidAlive, type LockFileElectorOptions } from './lock-file-elector.js';
+export { SingleElector } from './single-elector.js';
+export { defaultIdentity } from './identity.js';
+export { DEFAULT_LEASE_TIMING, validateLeaseTiming, fromSeconds, type LeaseTiming } from './timing.js';
+export { LeaderElectionConfigError, type LeaderCallbacks, type LeaderElector, type ElectionLogger } from './types.js';

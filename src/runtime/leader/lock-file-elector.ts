@@ -1,0 +1,267 @@
+/**
+ * Leader election outside Kubernetes: an exclusive lock file created with `wx` (O_CREAT|O_EXCL),
+ * holding pid, hostname and start time. A lock whose pid is dead on this host is stale and taken
+ * over under a second exclusive "takeover" file, so two contenders cannot both remove it.
+ */
+import { closeSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { z } from 'zod';
+import { sleep } from './sleep.js';
+import { silentLogger, type ElectionLogger, type LeaderCallbacks, type LeaderElector } from './types.js';
+
+export interface LockFileElectorOptions {
+  path: string;
+  identity: string;
+  /** How often a standby retries and a leader re-checks that the file is still ours. */
+  retryPeriodMs?: number;
+  callbacks?: LeaderCallbacks;
+  logger?: ElectionLogger;
+  /** pid liveness check; injectable for tests. */
+  isAlive?: (pid: number) => boolean;
+  /** This process's identity on the host (overridable so one test can act as two processes). */
+  pid?: number;
+  host?: string;
+  startedAt?: number;
+}
+
+const lockSchema = z.object({
+  pid: z.number().int().positive(),
+  hostname: z.string(),
+  startedAt: z.number(),
+  identity: z.string(),
+});
+export type LockContent = z.infer<typeof lockSchema>;
+
+/** An empty or unparseable lock older than this was left by a crash between create and write. */
+const TORN_LOCK_GRACE_MS = 5_000;
+
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: the pid exists but belongs to another user — alive.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function errno(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | null)?.code;
+}
+
+export class LockFileElector implements LeaderElector {
+  readonly kind = 'lockfile' as const;
+  readonly identity: string;
+  private readonly path: string;
+  private readonly retryPeriodMs: number;
+  private readonly callbacks: LeaderCallbacks;
+  private readonly log: ElectionLogger;
+  private readonly isAlive: (pid: number) => boolean;
+  private readonly me: LockContent;
+  private leading = false;
+  private holder: string | null = null;
+  private stopper = new AbortController();
+  private loop: Promise<void> | undefined;
+  private readonly onExit = (): void => this.removeIfOurs();
+
+  constructor(opts: LockFileElectorOptions) {
+    this.path = opts.path;
+    this.identity = opts.identity;
+    this.retryPeriodMs = opts.retryPeriodMs ?? 2_000;
+    this.callbacks = opts.callbacks ?? {};
+    this.log = opts.logger ?? silentLogger;
+    this.isAlive = opts.isAlive ?? pidAlive;
+    this.me = {
+      pid: opts.pid ?? process.pid,
+      hostname: opts.host ?? hostname(),
+      startedAt: opts.startedAt ?? Date.now(),
+      identity: opts.identity,
+    };
+  }
+
+  isLeader(): boolean {
+    return this.leading;
+  }
+
+  currentHolder(): string | null {
+    return this.leading ? this.identity : this.holder;
+  }
+
+  async tryAcquire(): Promise<boolean> {
+    if (this.leading) return true;
+    if (!this.acquireOnce()) return false;
+    this.leading = true;
+    this.holder = this.identity;
+    // Release on any exit path, including process.exit() from the shutdown helper.
+    process.once('exit', this.onExit);
+    this.log.info({ lockFile: this.path, identity: this.identity }, 'Acquired controller lock file');
+    this.callbacks.onStartedLeading?.();
+    return true;
+  }
+
+  start(): void {
+    if (this.loop) return;
+    if (this.stopper.signal.aborted) this.stopper = new AbortController();
+    this.loop = this.run().finally(() => {
+      this.loop = undefined;
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopper.abort();
+    await this.loop;
+  }
+
+  async release(): Promise<void> {
+    await this.stop();
+    if (!this.leading) return;
+    this.leading = false;
+    this.removeIfOurs();
+    process.off('exit', this.onExit);
+    this.log.info({ lockFile: this.path }, 'Released controller lock file');
+  }
+
+  /** Reads the lock; undefined when absent, 'torn' when present but not (yet) valid. */
+  readLock(): LockContent | 'torn' | undefined {
+    let text: string;
+    try {
+      text = readFileSync(this.path, 'utf8');
+    } catch (err) {
+      if (errno(err) === 'ENOENT') return undefined;
+      throw err;
+    }
+    try {
+      const parsed = lockSchema.safeParse(JSON.parse(text));
+      return parsed.success ? parsed.data : 'torn';
+    } catch {
+      return 'torn';
+    }
+  }
+
+  private async run(): Promise<void> {
+    const signal = this.stopper.signal;
+    while (!signal.aborted && !this.leading) {
+      if (await this.tryAcquire()) break;
+      await sleep(this.retryPeriodMs, signal);
+    }
+    // A leader keeps checking the file is still its own (someone may have deleted it by hand).
+    while (!signal.aborted && this.leading) {
+      await sleep(this.retryPeriodMs, signal);
+      if (signal.aborted) return;
+      const lock = this.readLock();
+      if (lock === 'torn' || lock?.identity !== this.identity || lock.startedAt !== this.me.startedAt) {
+        this.leading = false;
+        process.off('exit', this.onExit);
+        const reason = lock === undefined ? 'lock file removed' : 'lock file taken over';
+        this.log.warn({ lockFile: this.path, reason }, 'Lost controller lock file');
+        this.callbacks.onStoppedLeading?.(reason);
+        return;
+      }
+    }
+  }
+
+  private createExclusive(path: string, content: LockContent): boolean {
+    let fd: number;
+    try {
+      fd = openSync(path, 'wx', 0o644);
+    } catch (err) {
+      if (errno(err) === 'EEXIST') return false;
+      throw err;
+    }
+    try {
+      writeSync(fd, `${JSON.stringify(content)}\n`);
+    } finally {
+      closeSync(fd);
+    }
+    return true;
+  }
+
+  private acquireOnce(): boolean {
+    if (this.createExclusive(this.path, this.me)) return true;
+    const lock = this.readLock();
+    if (lock === undefined) return this.createExclusive(this.path, this.me);
+    if (lock !== 'torn') this.holder = lock.identity;
+    if (!this.isStale(lock)) return false;
+    return this.takeOver(lock);
+  }
+
+  private isStale(lock: LockContent | 'torn'): boolean {
+    if (lock === 'torn') {
+      try {
+        return Date.now() - statSync(this.path).mtimeMs > TORN_LOCK_GRACE_MS;
+      } catch {
+        return false;
+      }
+    }
+    // Another host's pid cannot be checked from here: never steal it.
+    if (lock.hostname !== this.me.hostname) return false;
+    // Our own pid in an old lock is a previous incarnation (containers restart as pid 1).
+    if (lock.pid === this.me.pid) return lock.startedAt !== this.me.startedAt;
+    return !this.isAlive(lock.pid);
+  }
+
+  /**
+   * Only the holder of `<path>.takeover` may remove a stale lock; it re-reads the lock under that
+   * guard so a fresh lock written by a faster contender is never removed.
+   */
+  private takeOver(stale: LockContent | 'torn'): boolean {
+    const guard = `${this.path}.takeover`;
+    if (!this.createExclusive(guard, this.me)) {
+      this.clearAbandonedGuard(guard);
+      return false;
+    }
+    try {
+      const again = this.readLock();
+      const unchanged =
+        again === 'torn' ? stale === 'torn' : again !== undefined && stale !== 'torn' && again.pid === stale.pid && again.startedAt === stale.startedAt;
+      if (again !== undefined && !unchanged) return false;
+      if (again !== undefined) {
+        this.log.warn(
+          { lockFile: this.path, stalePid: stale === 'torn' ? null : stale.pid },
+          'Taking over a stale controller lock file',
+        );
+        // rename, not unlink: keeps the evidence for an operator and is atomic.
+        renameSync(this.path, `${this.path}.stale`);
+      }
+      return this.createExclusive(this.path, this.me);
+    } finally {
+      try {
+        unlinkSync(guard);
+      } catch {
+        // already gone
+      }
+    }
+  }
+
+  /** A takeover guard whose writer died mid-takeover would block everyone forever. */
+  private clearAbandonedGuard(guard: string): void {
+    try {
+      const content = lockSchema.safeParse(JSON.parse(readFileSync(guard, 'utf8')));
+      const abandoned = content.success
+        ? content.data.hostname === this.me.hostname && !this.isAlive(content.data.pid) && content.data.pid !== this.me.pid
+        : Date.now() - statSync(guard).mtimeMs > TORN_LOCK_GRACE_MS;
+      if (abandoned) unlinkSync(guard);
+    } catch {
+      // raced with its owner finishing: fine
+    }
+  }
+
+  private removeIfOurs(): void {
+    const lock = this.readLockQuietly();
+    if (lock && lock !== 'torn' && lock.identity === this.identity && lock.startedAt === this.me.startedAt) {
+      try {
+        unlinkSync(this.path);
+      } catch {
+        // gone already
+      }
+    }
+  }
+
+  private readLockQuietly(): LockContent | 'torn' | undefined {
+    try {
+      return this.readLock();
+    } catch {
+      return undefined;
+    }
+  }
+}
