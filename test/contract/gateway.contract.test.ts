@@ -1,0 +1,116 @@
+/**
+ * Runs the gateway contract (scenarios.ts) against our simulator always, and against a real
+ * openclaw@2026.9.6 gateway when MC_CONTRACT_REAL=1 or CI=true (installing it into .cache/real-gateway
+ * through scripts/install-real-gateway.sh if it is not there yet).
+ */
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, it } from 'vitest';
+import { startGatewaySimulator } from '../../src/sandbox/gateway/index.js';
+import { GatewayDriver } from './driver.js';
+import { EXEC_COMMAND, startMockProvider } from './mock-provider.js';
+import { realGatewayInstalled, startRealGateway } from './real-gateway.js';
+import { defineGatewayContract, type ContractTarget } from './scenarios.js';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+
+async function simulatorTarget(): Promise<ContractTarget> {
+  const sim = await startGatewaySimulator({});
+  const control: Server = createServer((req, res) => {
+    void sim.controlRoutes(req, res, new URL(req.url ?? '/', 'http://127.0.0.1')).then((handled) => {
+      if (!handled) res.writeHead(404).end();
+    });
+  });
+  await new Promise<void>((ok) => control.listen(0, '127.0.0.1', ok));
+  const base = `http://127.0.0.1:${(control.address() as AddressInfo).port}`;
+  const call = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${await res.text()}`);
+  };
+  const put = (key: string, body: unknown) => call('PUT', `/sessions/${encodeURIComponent(key)}`, body);
+  const command = 'rm -rf /tmp/mc-contract-does-not-exist';
+  return {
+    url: sim.url,
+    token: sim.token,
+    startFinishedRun: async (key, prompt) => {
+      await put(key, { status: 'running', messages: [{ role: 'user', text: prompt }] });
+      await call('POST', `/sessions/${encodeURIComponent(key)}/messages`, { role: 'assistant', text: `echo: ${prompt}` });
+      await put(key, { status: 'done', usage: { costUsd: 0.00375, inputTokens: 1000, outputTokens: 50 } });
+    },
+    startFailedRun: (key) => put(key, { status: 'failed', lastRunError: 'LLM request failed: provider rejected the request schema or tool payload.' }),
+    startSpawn: async (parentKey, label) => {
+      await put(parentKey, { status: 'done' });
+      await put(`agent:main:subagent:${randomUUID()}`, { status: 'done', label, spawnedBy: parentKey });
+    },
+    startApprovalWait: async (key) => {
+      await put(key, { status: 'running', pendingApproval: { command } });
+      return command;
+    },
+    stop: async () => {
+      control.closeAllConnections();
+      await new Promise<void>((ok) => control.close(() => ok()));
+      await sim.close();
+    },
+  };
+}
+
+defineGatewayContract('simulator', simulatorTarget, { settleMs: 5_000, usageMs: 5_000 });
+
+const realWanted = process.env.MC_CONTRACT_REAL === '1' || process.env.CI === 'true';
+
+async function realTarget(): Promise<ContractTarget> {
+  if (!realGatewayInstalled()) {
+    execFileSync('bash', [resolve(here, '../../scripts/install-real-gateway.sh')], { stdio: 'inherit', timeout: 300_000 });
+  }
+  const workDir = join(here, '.work', 'real-gateway');
+  rmSync(workDir, { recursive: true, force: true });
+  mkdirSync(workDir, { recursive: true });
+  const mock = await startMockProvider();
+  const gateway = await startRealGateway({ workDir, mockBaseUrl: mock.baseUrl }).catch(async (error: unknown) => {
+    await mock.close();
+    throw error;
+  });
+  console.info(`real gateway ready in ${gateway.startupMs} ms (pid ${gateway.pid}, logs in ${workDir})`);
+  let driver: GatewayDriver;
+  try {
+    // connected before any run: an approval-capable client keeps exec approvals waiting (§11)
+    driver = await GatewayDriver.connect(gateway.url, gateway.token);
+  } catch (error) {
+    await gateway.stop();
+    await mock.close();
+    throw error;
+  }
+  return {
+    url: gateway.url,
+    token: gateway.token,
+    startFinishedRun: async (key, prompt) => void (await driver.send(key, prompt)),
+    startFailedRun: async (key) => void (await driver.send(key, 'please MOCK_FAIL_FAST')),
+    startSpawn: async (parentKey, label) => void (await driver.send(parentKey, `MOCK_SPAWN label=${label}`)),
+    startApprovalWait: async (key) => {
+      await driver.send(key, 'MOCK_EXEC please');
+      return EXEC_COMMAND;
+    },
+    stop: async () => {
+      await driver.close();
+      await gateway.stop();
+      await mock.close();
+    },
+  };
+}
+
+if (realWanted) {
+  defineGatewayContract('real openclaw@2026.9.6', realTarget, { settleMs: 60_000, usageMs: 45_000 });
+} else {
+  describe('gateway contract: real openclaw@2026.9.6', () => {
+    it.skip('skipped: set MC_CONTRACT_REAL=1 (or CI=true) to install and run a real gateway', () => {});
+  });
+}
