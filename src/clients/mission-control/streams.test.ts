@@ -115,6 +115,16 @@ describe('streamTasks', () => {
     expect(urls[1]?.searchParams.get('since')).toBe('2026-03-01T12:00:02.5');
     expect(auth[0]).toBe('Bearer tok');
   });
+  it('resumes from the opening time when a connection drops before any event', async () => {
+    const { mc, urls } = await mcServer(() => ({ end: true, events: [] }));
+    const opened = Date.now();
+    stream = mc.streamTasks('b1', { onEvent: () => undefined });
+    await until(() => urls.length >= 2);
+    expect(urls[0]?.searchParams.has('since')).toBe(false);
+    const since = Date.parse(urls[1]?.searchParams.get('since') ?? '');
+    expect(since).toBeLessThanOrEqual(opened);
+    expect(opened - since).toBeLessThan(10_000);
+  });
 });
 
 describe('streamApprovals', () => {

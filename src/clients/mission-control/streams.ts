@@ -51,10 +51,18 @@ class ResumePoint {
     }
   }
 
-  /** undefined before anything was seen: the server then defaults `since` to now */
-  get since(): string | undefined {
-    return this.text ?? undefined;
+  /**
+   * First connection: undefined, so the server defaults `since` to now. Later connections with nothing
+   * seen yet resume from when the stream was opened (minus a little clock slack), so a change made
+   * while reconnecting is not lost; replays are deduplicated anyway.
+   */
+  query(): { since: string | undefined } {
+    if (this.connections++ === 0) return { since: undefined };
+    return { since: this.text ?? this.openedAt };
   }
+
+  private connections = 0;
+  private readonly openedAt = new Date(Date.now() - 2_000).toISOString();
 }
 
 function parseJson(msg: SseMessage, log: Logger | undefined, path: string): unknown {
@@ -121,7 +129,7 @@ export function streamTaskEvents(
     ...tuning,
     transport,
     path,
-    query: () => ({ since: resume.since }),
+    query: () => resume.query(),
     onMessage,
     onError: handlers.onError,
     logger: log,
@@ -164,7 +172,7 @@ export function streamApprovalEvents(
     ...tuning,
     transport,
     path,
-    query: () => ({ since: resume.since }),
+    query: () => resume.query(),
     onMessage,
     onError: handlers.onError,
     logger: log,
