@@ -1,0 +1,44 @@
+import { z } from 'zod';
+
+/**
+ * The degrade planner's part of PlannerSettings (`settings.degrade`). Defaults are the safe ones: no kill,
+ * scale to zero only what the selector picked.
+ */
+export const degradePlannerSettingsSchema = z.object({
+  scale: z
+    .object({
+      /** replicas while degraded, unless the workload's degraded-replicas annotation says otherwise */
+      degradedReplicas: z.number().int().min(0).default(0),
+    })
+    .default({ degradedReplicas: 0 }),
+  kill: z
+    .object({
+      /** MC_RESOURCE_MONITOR_KILL=1 */
+      enabled: z.boolean().default(false),
+      /** MC_RESOURCE_KILL_ALLOWLIST, already split (see parseKillAllowlist) */
+      allowlist: z.array(z.string().min(1)).default([]),
+      /** MC_RESOURCE_KILL_PCT: kill only at or above this used % (or on severe pressure) */
+      minUsedPct: z.number().min(0).max(100).default(95),
+      cooldownMs: z.number().int().min(0).default(60 * 60_000),
+      graceMs: z.number().int().min(0).default(10_000),
+    })
+    .default({ enabled: false, allowlist: [], minUsedPct: 95, cooldownMs: 3_600_000, graceMs: 10_000 }),
+  /** kit thresholds, only quoted in the notices */
+  degradePct: z.number().default(90),
+  recoverPct: z.number().default(85),
+});
+export type DegradePlannerSettings = z.output<typeof degradePlannerSettingsSchema>;
+
+export function readDegradePlannerSettings(raw: unknown): DegradePlannerSettings {
+  const parsed = degradePlannerSettingsSchema.safeParse(raw ?? {});
+  // a broken degrade section must not arm the kill path: fall back to the defaults (kill off)
+  return parsed.success ? parsed.data : degradePlannerSettingsSchema.parse({});
+}
+
+/** `MC_RESOURCE_KILL_ALLOWLIST`: patterns separated by commas, semicolons or newlines. */
+export function parseKillAllowlist(text: string | undefined): string[] {
+  return (text ?? '')
+    .split(/[,;\n]/)
+    .map((p) => p.trim())
+    .filter((p) => p.length > 0);
+}
