@@ -8,6 +8,7 @@ import { approvalRoutes } from './approvals.js';
 import { boardRoutes } from './boards.js';
 import { customFieldRoutes } from './custom-fields.js';
 import { HttpError, parseJsonBody } from './errors.js';
+import { identityRoutes } from './identity.js';
 import { checkPathIds, match, type Route, type RouteContext } from './router.js';
 import { streamRoutes, type StreamTiming } from './sse.js';
 import type { Store } from './store.js';
@@ -37,7 +38,7 @@ const FAULT_ANSWERS: Record<Exclude<McFaultKind, 'stall'>, { status: number; det
 export function createMissionControlServer(opts: MissionControlOptions): Server {
   const timing: StreamTiming = { pollMs: opts.streams?.pollMs ?? 2000, pingMs: opts.streams?.pingMs ?? 15_000 };
   // Order matters: `/tasks/stream` must win over `/tasks/{task_id}`.
-  const routes: Route[] = [...streamRoutes(timing), ...boardRoutes(), ...taskRoutes(), ...approvalRoutes(), ...customFieldRoutes()];
+  const routes: Route[] = [...streamRoutes(timing), ...boardRoutes(), ...taskRoutes(), ...approvalRoutes(), ...customFieldRoutes(), ...identityRoutes()];
 
   return createServer((req, res) => {
     handle(req, res, routes, opts).catch((err: unknown) => {
