@@ -188,11 +188,7 @@ describe('delivery planner: summary fallback', () => {
 });
 
 describe('delivery planner: which tasks', () => {
-  it.each([
-    ['inbox', false],
-    ['in_progress', false],
-    ['review', false],
-  ] as const)('ignores an undelivered %s task', (status) => {
+  it.each(['inbox', 'in_progress', 'review'] as const)('ignores an undelivered %s task', (status) => {
     expect(plan(task({ status })).actions).toEqual([]);
   });
 
