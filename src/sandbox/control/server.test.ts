@@ -103,3 +103,20 @@ describe('control API', () => {
     expect(all.at(-1).content).toBe('hello');
   });
 });
+
+describe('close()', () => {
+  it('ends open streams and stalled requests promptly', async () => {
+    const s = await startSandbox({ seed: 'empty' });
+    const mc = mcClient(s.info);
+    const stream = await fetch(`${s.info.mcApiUrl}${mc.board}/tasks/stream`, { headers: { authorization: `Bearer ${s.info.mcAuthToken}` } });
+    expect(stream.status).toBe(200);
+    await control(s.info, 'PUT', '/faults', { mc: { errorRate: 1, kinds: ['stall'], stallMs: 60_000 } });
+    const stalled = mc.get(`${mc.board}/tasks`).catch((err: unknown) => err);
+    await new Promise((r) => setTimeout(r, 100));
+    const started = Date.now();
+    await s.close();
+    expect(Date.now() - started).toBeLessThan(5000);
+    await stalled;
+    await stream.body?.cancel().catch(() => undefined);
+  });
+});

@@ -40,6 +40,11 @@ describe('auth and routing', () => {
     }
   });
 
+  it('serves the local identity (org "Personal")', async () => {
+    expect((await mc.get('/organizations/me')).body.name).toBe('Personal');
+    expect((await mc.get('/users/me')).body.clerk_user_id).toBe('local-auth-user');
+  });
+
   it('has no single-task GET (405) and 404s unknown routes', async () => {
     const task = (await mc.createTask({ title: 'probe' })).body;
     const single = await mc.get(`${mc.board}/tasks/${task.id}`);
