@@ -47,6 +47,12 @@ function reply(res: ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
+/** reply and report the route as handled */
+function answer(res: ServerResponse, status: number, body: unknown): true {
+  reply(res, status, body);
+  return true;
+}
+
 function problem(error: z.ZodError): string {
   return error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
 }
@@ -85,9 +91,9 @@ export function createControlRoutes(state: GatewayState, server: ProtocolServer)
 
     if (match[2] && method === 'POST') {
       const parsed = MessagePost.safeParse(body);
-      if (!parsed.success) return reply(res, 400, { error: problem(parsed.error) }), true;
+      if (!parsed.success) return answer(res, 400, { error: problem(parsed.error) });
       const events = state.addMessage(key, parsed.data.role, parsed.data.text);
-      if (!events) return reply(res, 404, { error: `no session ${key}` }), true;
+      if (!events) return answer(res, 404, { error: `no session ${key}` });
       server.publish(events);
       reply(res, 201, { ok: true });
       return true;
@@ -96,8 +102,8 @@ export function createControlRoutes(state: GatewayState, server: ProtocolServer)
 
     if (method === 'PUT') {
       const parsed = SessionPut.safeParse(body);
-      if (!parsed.success) return reply(res, 400, { error: problem(parsed.error) }), true;
-      if (parsed.data.spawnedBy === key) return reply(res, 400, { error: 'a session cannot spawn itself' }), true;
+      if (!parsed.success) return answer(res, 400, { error: problem(parsed.error) });
+      if (parsed.data.spawnedBy === key) return answer(res, 400, { error: 'a session cannot spawn itself' });
       server.publish(state.upsert(key, parsed.data));
       const session = state.get(key);
       reply(res, 200, session ? state.row(session) : {});
@@ -105,7 +111,7 @@ export function createControlRoutes(state: GatewayState, server: ProtocolServer)
     }
     if (method === 'DELETE') {
       const events = state.remove(key);
-      if (!events) return reply(res, 404, { error: `no session ${key}` }), true;
+      if (!events) return answer(res, 404, { error: `no session ${key}` });
       server.publish(events);
       res.writeHead(204).end();
       return true;
