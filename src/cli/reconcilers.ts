@@ -1,6 +1,7 @@
 import type { Reconciler } from '../model/index.js';
+import { watchdog } from '../../reconcilers/watchdog/index.js';
 
 /** Every concern the controller runs, in the order their changes are merged (later wins on a field). */
 export function reconcilers(): Reconciler[] {
-  return [];
+  return [watchdog];
 }

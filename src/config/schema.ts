@@ -134,6 +134,10 @@ export const configSchema = z.object({
       env: 'MC_SESSION_MISSING_GRACE_SECONDS',
       description: 'After a gateway start, no session is declared missing before this.',
     }),
+    retryIntervalSeconds: m(num(0).default(300), {
+      env: 'MC_RETRY_INTERVAL_SECONDS',
+      description: 'Time between two recovery attempts counted for a lost session (a new session may be linked meanwhile).',
+    }),
     doneOnSessionEnd: m(flag.default(false), {
       env: 'MC_DONE_ON_SESSION_END',
       description: 'Move a task to done (not review) when its session finished, where the board allows it.',

@@ -7,3 +7,4 @@ export * from './session.js';
 export * from './settings.js';
 export * from './snapshot.js';
 export * from './fields.js';
+export * from './transition.js';

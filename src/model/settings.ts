@@ -8,6 +8,7 @@ export interface PlannerSettings {
     missingKeyGraceMinutes: number;
     scope: 'linked' | 'all';
     sessionMissingGraceSeconds: number;
+    retryIntervalSeconds: number;
     doneOnSessionEnd: boolean;
   };
   delivery: {
@@ -26,6 +27,7 @@ export const defaultPlannerSettings = (): PlannerSettings => ({
     missingKeyGraceMinutes: 10,
     scope: 'linked',
     sessionMissingGraceSeconds: 120,
+    retryIntervalSeconds: 300,
     doneOnSessionEnd: false,
   },
   delivery: { backlog: 'skip', maxPerPass: 50 },

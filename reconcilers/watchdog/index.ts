@@ -1,0 +1,1 @@
+export { watchdog, plan, inScope, NAME } from './plan.js';
