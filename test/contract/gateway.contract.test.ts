@@ -67,6 +67,21 @@ defineGatewayContract('simulator', simulatorTarget, { settleMs: 5_000, usageMs: 
 
 const realWanted = process.env.MC_CONTRACT_REAL === '1' || process.env.CI === 'true';
 
+/**
+ * SIGTERM drains active work for up to 315 s, and a run waiting on an approval never finishes by itself:
+ * deny pending approvals and let runs end first, so the gateway stops in seconds.
+ */
+async function settleRuns(driver: GatewayDriver): Promise<void> {
+  const pending = (await driver.request('exec.approval.list', {})) as { id: string }[];
+  for (const approval of pending) await driver.request('exec.approval.resolve', { id: approval.id, decision: 'deny' });
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    const list = (await driver.request('sessions.list', { limit: 200 })) as { sessions: { hasActiveRun?: boolean }[] };
+    if (!list.sessions.some((s) => s.hasActiveRun)) return;
+    await new Promise((ok) => setTimeout(ok, 500));
+  }
+}
+
 async function realTarget(): Promise<ContractTarget> {
   if (!realGatewayInstalled()) {
     execFileSync('bash', [resolve(here, '../../scripts/install-real-gateway.sh')], { stdio: 'inherit', timeout: 300_000 });
@@ -100,8 +115,11 @@ async function realTarget(): Promise<ContractTarget> {
       return EXEC_COMMAND;
     },
     stop: async () => {
+      const started = Date.now();
+      await settleRuns(driver).catch((error: unknown) => console.warn(`could not settle runs before stop: ${String(error)}`));
       await driver.close();
       await gateway.stop();
+      console.info(`real gateway stopped in ${Date.now() - started} ms`);
       await mock.close();
     },
   };
