@@ -1,8 +1,9 @@
 import { startSandbox, type SandboxInfo } from '../sandbox/index.js';
+import { startGatewaySimulator } from '../sandbox/gateway/index.js';
 
 export interface EmbeddedInfo extends SandboxInfo {
-  gatewayUrl?: string;
-  gatewayToken?: string;
+  gatewayUrl: string;
+  gatewayToken: string;
 }
 
 export interface Embedded {
@@ -10,14 +11,45 @@ export interface Embedded {
   close(): Promise<void>;
 }
 
-/** The sandbox peers in this process: Mission Control, Discord and (when built) the gateway simulator. */
+/** The demo board links one task to this session; the simulator starts with it running. */
+const DEMO_SESSIONS = [
+  {
+    key: 'agent:luan:subagent:demo-billing-export',
+    body: { status: 'running', label: 'demo-billing-export', messages: [{ role: 'user', text: 'Export the billing report' }] },
+  },
+];
+
+/** The sandbox peers in this process: Mission Control, Discord, the control API and the gateway simulator. */
 export async function startEmbedded(opts: {
   seed: 'demo' | 'empty';
   ports?: { mc?: number | undefined; discord?: number | undefined; control?: number | undefined; gateway?: number | undefined };
 }): Promise<Embedded> {
-  const ports = Object.fromEntries(Object.entries(opts.ports ?? {}).filter(([, v]) => v !== undefined));
-  const sandbox = await startSandbox({ seed: opts.seed, ports });
-  return { info: { ...sandbox.info }, close: () => sandbox.close() };
+  const gateway = await startGatewaySimulator({ ...(opts.ports?.gateway !== undefined ? { port: opts.ports.gateway } : {}) });
+  const ports = Object.fromEntries(Object.entries(opts.ports ?? {}).filter(([k, v]) => v !== undefined && k !== 'gateway'));
+  let sandbox;
+  try {
+    sandbox = await startSandbox({ seed: opts.seed, ports, controlRoutes: [gateway.controlRoutes] });
+  } catch (err) {
+    await gateway.close();
+    throw err;
+  }
+  if (opts.seed === 'demo') {
+    for (const s of DEMO_SESSIONS) {
+      await fetch(`${sandbox.info.controlUrl}/sessions/${encodeURIComponent(s.key)}`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ ...s.body, lastActivityAt: Date.now() - 5 * 60_000 }),
+      });
+    }
+  }
+  const s = sandbox;
+  return {
+    info: { ...s.info, gatewayUrl: gateway.url, gatewayToken: gateway.token },
+    close: async () => {
+      await s.close();
+      await gateway.close();
+    },
+  };
 }
 
 /** Environment a controller needs to talk to the embedded peers. */
@@ -29,6 +61,7 @@ export function embeddedEnv(info: EmbeddedInfo): Record<string, string> {
     DISCORD_API_URL: info.discordApiUrl,
     DISCORD_BOT_TOKEN: info.discordBotToken,
     MC_DISCORD_CHANNEL: info.discordChannelId,
-    ...(info.gatewayUrl && info.gatewayToken ? { MC_GATEWAY_URL: info.gatewayUrl, MC_GATEWAY_TOKEN: info.gatewayToken } : {}),
+    MC_GATEWAY_URL: info.gatewayUrl,
+    MC_GATEWAY_TOKEN: info.gatewayToken,
   };
 }

@@ -73,23 +73,29 @@ export class BoardStore {
       if (!before || before.status !== a.status) changed.push(...linkedTasks(a));
       s.approvals.set(a.id, a);
     }
-    // A pending approval that left the pending list was resolved (or deleted); its tasks need a look.
-    for (const a of s.approvals.values()) {
-      if (a.status === 'pending' && !pendingNow.has(a.id)) changed.push(...linkedTasks(a));
+    // A pending approval that left the pending list was resolved (or deleted): read its resolved row
+    // (resolution follow-ups need it) and give its tasks a look. Only then are resolved lists read.
+    const vanished = [...s.approvals.values()].filter((a) => a.status === 'pending' && !pendingNow.has(a.id));
+    let requests = tasks.requests + approvals.requests + 2;
+    if (vanished.length > 0) {
+      requests += await this.refreshResolved(boardId, new Set(vanished.map((a) => a.id)));
+      for (const a of vanished) changed.push(...linkedTasks(a));
     }
     s.syncedAt = Date.now();
-    return { changedTaskIds: [...new Set(changed)], removedTaskIds: removed, requests: tasks.requests + approvals.requests + 2 };
+    return { changedTaskIds: [...new Set(changed)], removedTaskIds: removed, requests };
   }
 
-  /** Resolved approvals are only listed on demand (pending is the hot path). */
-  async refreshResolved(boardId: string): Promise<void> {
+  private async refreshResolved(boardId: string, ids: Set<string>): Promise<number> {
     const s = this.state(boardId);
-    const stale = [...s.approvals.values()].filter((a) => a.status === 'pending');
-    if (stale.length === 0) return;
+    let requests = 0;
     for (const status of ['approved', 'rejected'] as const) {
       const listed = await this.mc.listApprovals(boardId, { status });
-      for (const a of listed.items) if (s.approvals.has(a.id)) s.approvals.set(a.id, a);
+      requests += listed.requests;
+      for (const a of listed.items) if (ids.has(a.id)) s.approvals.set(a.id, a);
     }
+    // Deleted approvals never come back; forget them so they are not looked up on every pass.
+    for (const id of ids) if (s.approvals.get(id)?.status === 'pending') s.approvals.delete(id);
+    return requests;
   }
 
   upsertTask(task: Task): void {

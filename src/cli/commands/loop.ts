@@ -69,7 +69,14 @@ export function registerLoop(program: Command): void {
       let env = process.env;
       if (opts.sandboxWhenUnconfigured && !process.env.MC_API_URL && !loadOrExit(flags).config.mc.apiUrl) {
         embedded = await startEmbedded({ seed: 'demo' });
-        env = { ...process.env, ...embeddedEnv(embedded.info), MC_STATE_DIR: process.env.MC_STATE_DIR ?? '.mc-controller/sandbox' };
+        // The demo shows the kit's behaviour: every active task watched, done tasks delivered.
+        env = {
+          MC_WATCHDOG_SCOPE: 'all',
+          MC_DELIVERY_BACKLOG: 'deliver',
+          ...process.env,
+          ...embeddedEnv(embedded.info),
+          MC_STATE_DIR: process.env.MC_STATE_DIR ?? '.mc-controller/sandbox',
+        };
         process.stderr.write(
           `mc-controller: no MC_API_URL set, running against the embedded sandbox (Mission Control ${embedded.info.mcApiUrl}, board ${embedded.info.boardId}; control API ${embedded.info.controlUrl}).\n`,
         );
