@@ -218,7 +218,7 @@ describe('WorkQueue backoff', () => {
           throw new Error('first');
         }
       },
-      { backoffMinMs: 60, backoffMaxMs: 60 },
+      { backoffMinMs: 150, backoffMaxMs: 150 },
     );
     h.q.add('a');
     await until(() => h.retries.length === 1);
@@ -232,9 +232,9 @@ describe('WorkQueue backoff', () => {
     expect(h.adds.length).toBe(addsBefore); // not even counted as an add
     await until(() => count(h.runs, 'a') === 2);
     const retriedAfter = Date.now() - failedAt;
-    expect(retriedAfter).toBeGreaterThanOrEqual(50); // generous: the backoff is 60 ms
+    expect(retriedAfter).toBeGreaterThanOrEqual(130); // generous: the backoff is 150 ms
     await h.q.idle();
-    await sleep(80);
+    await sleep(40);
     expect(count(h.runs, 'a')).toBe(2);
   });
 
@@ -247,7 +247,7 @@ describe('WorkQueue backoff', () => {
           throw new Error('first');
         }
       },
-      { backoffMinMs: 50, backoffMaxMs: 50 },
+      { backoffMinMs: 150, backoffMaxMs: 150 },
     );
     h.q.add('a');
     await until(() => h.runs.length === 1);
@@ -258,7 +258,7 @@ describe('WorkQueue backoff', () => {
     expect(count(h.runs, 'a')).toBe(1);
     await until(() => count(h.runs, 'a') === 2);
     await h.q.idle();
-    await sleep(70);
+    await sleep(40);
     expect(count(h.runs, 'a')).toBe(2);
   });
 });
@@ -284,15 +284,15 @@ describe('WorkQueue addAfter', () => {
   });
 
   it.each([
-    ['earlier first', [10, 80]],
-    ['later first', [80, 10]],
+    ['earlier first', [10, 150]],
+    ['later first', [150, 10]],
   ])('earliest schedule wins (%s) and the key runs once', async (_name, delays) => {
     const h = harness(async () => undefined);
     const t0 = Date.now();
     for (const d of delays) h.q.addAfter('a', d);
     await until(() => h.runs.length === 1);
-    expect(Date.now() - t0).toBeLessThan(70);
-    await sleep(110);
+    expect(Date.now() - t0).toBeLessThan(130);
+    await sleep(170);
     expect(h.runs).toEqual(['a']);
   });
 });
