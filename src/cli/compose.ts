@@ -42,7 +42,7 @@ export function compose(opts: {
   const controller = new Controller({
     boardIds: config.mc.boardIds,
     settings: plannerSettings(config, opts.dryRun),
-    reconcilers: reconcilers(),
+    reconcilers: reconcilers({ discord: Boolean(config.discord.token && (config.discord.channel || config.discord.deliveryChannel || config.discord.approvalsChannel)) }),
     mc: opts.mc,
     ...(opts.gateway ? { gateway: opts.gateway } : {}),
     handlers: opts.handlers ?? {},

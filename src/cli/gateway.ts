@@ -18,6 +18,7 @@ export function gatewaySource(config: Config, logger: Logger, hooks: GatewayHook
     token: config.gateway.token,
     clientVersion: VERSION,
     requestTimeoutMs: config.gateway.requestTimeoutMs,
+    scopes: config.gateway.scopes,
     logger,
     reconnect,
     events: {

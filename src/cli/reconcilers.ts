@@ -3,7 +3,11 @@ import { approvalsReconciler } from '../../reconcilers/approvals/index.js';
 import { deliveryReconciler } from '../../reconcilers/delivery/index.js';
 import { watchdog } from '../../reconcilers/watchdog/index.js';
 
-/** Every concern the controller runs, in the order their changes are merged (later wins on a field). */
-export function reconcilers(): Reconciler[] {
-  return [watchdog, deliveryReconciler, approvalsReconciler];
+/**
+ * Every concern the controller runs, in the order their changes are merged (later wins on a field).
+ * Concerns whose only effect is a Discord post run only when Discord is configured, so an operator
+ * without Discord sees neither failing actions nor a plan full of posts that can never happen.
+ */
+export function reconcilers(opts: { discord: boolean }): Reconciler[] {
+  return [watchdog, ...(opts.discord ? [deliveryReconciler, approvalsReconciler] : [])];
 }

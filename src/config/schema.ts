@@ -86,6 +86,11 @@ export const configSchema = z.object({
       description: 'Gateway shared token (gateway.auth.token).',
     }),
     requestTimeoutMs: m(int(100).default(10_000), { env: 'MC_GATEWAY_TIMEOUT_MS', description: 'Timeout of each gateway request.' }),
+    scopes: m(list.default(['operator.read', 'operator.admin']), {
+      env: 'MC_GATEWAY_SCOPES',
+      description:
+        'Operator scopes requested at connect. The gateway lists exec approvals only to operator.admin (or a paired reviewer device); with operator.read alone approval waits are not detected. Approval caps are never advertised either way.',
+    }),
   }),
   discord: z.object({
     token: m(z.string().min(1).optional(), { env: 'DISCORD_BOT_TOKEN', secret: true, description: 'Discord bot token (REST only).' }),

@@ -54,7 +54,6 @@ function executor(handlers: Handlers = { 'discord.post': handler }): Executor {
 /** One reconcile of one task, the way the runtime does it: refresh, wants(), plan, apply. */
 async function pass(reconciler: TaskReconciler, taskId: string, opts: { now?: number; handlers?: Handlers } = {}) {
   await store.refresh(boardId);
-  await store.refreshResolved(boardId);
   const s = store.state(boardId);
   const task = s.tasks.get(taskId)!;
   const now = opts.now ?? Date.now();
