@@ -269,9 +269,9 @@ describe('invalid values', () => {
     expect(problems[0]).not.toContain('987654321');
   });
 
-  // BUG (load.ts readJson): the JSON.parse message is copied into the problem, and V8 quotes the text
+  // Regression (load.ts readJson): the JSON.parse message is copied into the problem, and V8 quotes the text
   // around the error position, so a malformed .local.json leaks part of the token into the ConfigError.
-  it.fails('a malformed .local.json does not leak the token through the JSON parse error', () => {
+  it('a malformed .local.json does not leak the token through the JSON parse error', () => {
     const cwd = workdir({ raw: { 'config/mission-control-ids.local.json': `{"auth_token": '${TOKEN}'}` } });
     const err = errorOf({ cwd, env: {} });
     expect(err.message).toContain('mission-control-ids.local.json');

@@ -41,7 +41,9 @@ function readJson(path: string, problems: string[]): Record<string, unknown> | u
     if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
     problems.push(`${path}: expected a JSON object`);
   } catch (err) {
-    problems.push(`${path}: not valid JSON (${(err as Error).message})`);
+    // The parser's message quotes the text around the error, which may be a token: report the position only.
+    const at = /position (\d+)/.exec((err as Error).message)?.[1];
+    problems.push(`${path}: not valid JSON${at ? ` (near character ${at})` : ''}`);
   }
   return undefined;
 }

@@ -189,6 +189,10 @@ export const configSchema = z.object({
       env: 'MC_LOCK_FILE',
       description: 'Exclusive lock outside Kubernetes (default: <stateDir>/controller.lock).',
     }),
+    leaderElection: m(z.enum(['auto', 'lease', 'lockfile', 'none']).default('auto'), {
+      env: 'MC_LEADER_ELECTION',
+      description: '`auto`: a Lease in Kubernetes, a lock file elsewhere; `none` only for a single supervised instance.',
+    }),
     leaseName: m(z.string().default('mc-controller'), { env: 'MC_LEASE_NAME', description: 'Lease used for leader election in Kubernetes.' }),
     leaseNamespace: m(z.string().optional(), { env: 'MC_LEASE_NAMESPACE', description: 'Namespace of the Lease (default: the pod\'s).' }),
     leaseDurationSeconds: m(num(1).default(15), { env: 'MC_LEASE_DURATION_SECONDS', description: 'Lease duration.' }),

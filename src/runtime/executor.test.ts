@@ -266,11 +266,11 @@ describe('Executor.apply: discord.post', () => {
 
   });
 
-  // BUG (executor.ts apply, the discord.post loop): when post() skips because the ledger already says
+  // Regression (executor.ts apply, the discord.post loop): when post() skips because the ledger already says
   // `done`, apply still pushes `{ledger: {[key]: {s:'done', at: now}}}` (no ext) into the task write, so
   // every later pass that re-plans the post rewrites mc_conditions with a new `at` and erases the
   // recorded Discord message id: one write per pass instead of zero.
-  it.fails('a later pass with the same plan neither posts again nor writes, and keeps the external id', async () => {
+  it('a later pass with the same plan neither posts again nor writes, and keeps the external id', async () => {
     const { store } = executor();
     const ctx = await freshTask(store, 'delivery twice');
     const action = post(ctx, { fields: { mc_delivered: true } }, 'post-twice');

@@ -121,7 +121,8 @@ export class Executor {
       try {
         const r = await this.post(post, ctx, now);
         done(post, r.outcome, r.detail);
-        if (r.outcome !== 'failed' && post.task) {
+        // Already recorded as done: nothing to mark again (re-marking would rewrite the entry every pass).
+        if (r.outcome !== 'failed' && post.task && !r.alreadyDone) {
           const ledger = { [post.idempotencyKey]: { s: 'done', at: now, ...(r.externalId ? { ext: r.externalId } : {}) } as LedgerEntry };
           changes.push({ action: post, change: { ...(post.after ?? {}), ledger: { ...(post.after?.ledger ?? {}), ...ledger } } });
         }
@@ -169,14 +170,14 @@ export class Executor {
     return entries;
   }
 
-  private async post(post: DiscordPostAction, ctx: TaskContext | null, now: number): Promise<EffectOutcome> {
+  private async post(post: DiscordPostAction, ctx: TaskContext | null, now: number): Promise<EffectOutcome & { alreadyDone?: boolean }> {
     const handler = this.deps.handlers['discord.post'];
     if (!handler) return { outcome: 'failed', detail: 'Discord is not configured (DISCORD_BOT_TOKEN and a channel)' };
     const ledgerOwner = post.task && ctx && ctx.task.id === post.task.taskId ? ctx : null;
     const prior = ledgerOwner
       ? readStatus(ledgerOwner.task.fields).ledger[post.idempotencyKey]
       : this.deps.globalState.get().ledger[post.idempotencyKey];
-    if (prior?.s === 'done') return { outcome: 'skipped', detail: 'already delivered (ledger)' };
+    if (prior?.s === 'done') return { outcome: 'skipped', detail: 'already delivered (ledger)', alreadyDone: true };
     if (prior?.s !== 'pending') {
       const intent: LedgerEntry = { s: 'pending', at: now };
       if (ledgerOwner) await this.writeTask(ledgerOwner, [{ action: post, change: { ledger: { [post.idempotencyKey]: intent } } }], now);

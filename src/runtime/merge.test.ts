@@ -162,13 +162,13 @@ describe('mergeChanges: conditions and ledger', () => {
     expect(kept).toHaveProperty('k2');
   });
 
-  // BUG (merge.ts, ledger loop + pruneLedger): with 100 newer entries stored, a change re-asserting an
-  // entry older than all of them sets statusChanged, pruning drops the entry again, and mc_conditions is
-  // rewritten with a value identical to the stored one, on every pass (a no-op write, never null).
-  it.fails('re-asserting an entry that pruning drops again writes nothing', () => {
+  // With 100 newer entries stored, re-asserting an entry older than all of them must not rewrite mc_conditions.
+  it('re-asserting an entry that pruning drops again writes nothing', () => {
     const ledger: Record<string, LedgerEntry> = {};
     for (let i = 0; i < 100; i++) ledger[`k${i}`] = entry(1_000 + i);
-    const t = task({ fields: { ...task().fields, [CONDITIONS_FIELD]: { observedHash: '', conditions: [], ledger } } });
+    const base = task();
+    // A stored status as the controller writes it: with the task's current inputs hash.
+    const t = task({ fields: { ...base.fields, [CONDITIONS_FIELD]: { observedHash: inputsHash(base, base.status, base.fields), conditions: [], ledger } } });
     const w = merge(t, [{ ledger: { ancient: entry(1) } }]);
     if (w) expect((w.fields[CONDITIONS_FIELD] as ControllerStatus).ledger).toEqual(ledger); // identical to what is stored
     expect(w).toBeNull();

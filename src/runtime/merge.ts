@@ -61,6 +61,7 @@ export function mergeChanges(
   let conditions = current.conditions;
   let ledger = { ...current.ledger };
   let statusChanged = false;
+  let ledgerTouched = false;
   for (const change of changes) {
     if (change.status) status = change.status;
     Object.assign(fields, change.fields ?? {});
@@ -76,19 +77,21 @@ export function mergeChanges(
       if (v === null) {
         if (k in ledger) {
           delete ledger[k];
-          statusChanged = true;
+          ledgerTouched = true;
         }
       } else if (!same(ledger[k], v)) {
         ledger[k] = v;
-        statusChanged = true;
+        ledgerTouched = true;
       }
     }
   }
+  // Judged after pruning: an entry that pruning drops again is no change (and no write every pass).
+  ledger = pruneLedger(ledger);
+  if (ledgerTouched && !same(ledger, current.ledger)) statusChanged = true;
   if (statusChanged && conditions.length > 0) {
     const r = setCondition(conditions, summarize(conditions), now);
     conditions = r.conditions;
   }
-  ledger = pruneLedger(ledger);
 
   const diff: FieldDiff[] = [];
   const write: Record<string, unknown> = {};

@@ -405,9 +405,9 @@ describe('WorkQueue stop', () => {
     expect(h.runs).toEqual(['a']);
   });
 
-  // BUG: an idle() waiter registered while a key waits is never resolved when stop() clears the
+  // Regression: an idle() waiter registered while a key waits is never resolved when stop() clears the
   // waiting keys before any run starts (run() returns early without resolving idle waiters).
-  it.fails('resolves idle() waiters when stop() clears the waiting keys', async () => {
+  it('resolves idle() waiters when stop() clears the waiting keys', async () => {
     const h = harness(async () => undefined);
     h.q.add('a');
     const idle = h.q.idle();

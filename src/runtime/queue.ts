@@ -101,7 +101,10 @@ export class WorkQueue {
     this.limit.clearQueue();
     this.waiting.clear();
     this.dirty.clear();
-    if (this.processing.size === 0) return true;
+    if (this.processing.size === 0) {
+      this.idleWaiters.splice(0).forEach((resolve) => resolve());
+      return true;
+    }
     let timer: NodeJS.Timeout | undefined;
     const drained = await Promise.race([
       this.idle().then(() => true),

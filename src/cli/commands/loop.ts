@@ -1,11 +1,10 @@
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/index.js';
-import { DESIRED_FIELDS } from '../../model/index.js';
-import { runBootstrap } from '../../runtime/bootstrap.js';
 import type { PassReport } from '../../runtime/controller.js';
 import { planJsonLines, planTable } from '../../runtime/plan-printer.js';
 import { compose } from '../compose.js';
+import { runLoop } from '../run-loop.js';
 import { loadOrExit, loggerFor, missionControl, type GlobalFlags } from '../context.js';
 import { embeddedEnv, startEmbedded, type Embedded } from '../embedded.js';
 import { handlersFor } from '../handlers.js';
@@ -86,48 +85,4 @@ export function registerLoop(program: Command): void {
       await runLoop(config, logger);
       await embedded?.close();
     });
-}
-
-async function runLoop(config: Config, logger: Logger): Promise<void> {
-  const mc = missionControl(config, logger);
-  if (config.mc.autoBootstrap && !config.loop.dryRun) {
-    const report = await runBootstrap(mc, DESIRED_FIELDS, config.mc.boardIds, { dryRun: false });
-    if (report.created.length + report.updated.length > 0)
-      logger.info({ created: report.created, updated: report.updated }, 'bootstrapped controller custom fields');
-  }
-  let enqueueSession: (key: string) => void = () => undefined;
-  let resync: () => void = () => undefined;
-  const gateway = gatewaySource(config, logger, { sessionChanged: (k) => enqueueSession(k), restarted: () => resync() });
-  const { controller } = compose({ config, logger, mc, gateway, dryRun: config.loop.dryRun, handlers: handlersFor(config, logger) });
-  enqueueSession = (k) => controller.sessionChanged(k);
-  resync = () => {
-    for (const key of controller.allKeys()) controller.enqueue(key);
-  };
-  if (gateway) {
-    try {
-      gateway.onHello(await gateway.api.connect());
-    } catch (err) {
-      logger.warn({ err: (err as Error).message }, 'gateway not reachable yet; retrying in the background');
-    }
-  }
-  await controller.start();
-  logger.info({ boards: config.mc.boardIds, dryRun: config.loop.dryRun }, 'mc-controller running');
-  await new Promise<void>((resolve) => {
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) {
-        logger.warn({ signal }, 'second signal: exiting now');
-        process.exit(EXIT.failed);
-      }
-      stopping = true;
-      logger.info({ signal }, 'stopping: draining in-flight work');
-      void controller.stop(config.ops.drainSeconds * 1000).then(async (drained) => {
-        await gateway?.api.close();
-        logger.info({ drained }, 'stopped');
-        resolve();
-      });
-    };
-    process.on('SIGTERM', () => stop('SIGTERM'));
-    process.on('SIGINT', () => stop('SIGINT'));
-  });
 }

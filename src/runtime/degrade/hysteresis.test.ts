@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CgroupEvents, PressureSample } from '../../clients/node-pressure/index.js';
 import { initialHysteresisState, step, type HysteresisState, type Transition } from './hysteresis.js';
-import { defaultDegradeSettings, validateDegradeSettings, type DegradeSettings } from './settings.js';
+import { defaultDegradeSettings, degradeSettingsFromConfig, validateDegradeSettings, type DegradeSettings } from './settings.js';
 
 const GiB = 1024 ** 3;
 const TOTAL = 16 * GiB;
@@ -213,5 +213,13 @@ describe('degrade hysteresis (controller-practices §10.3)', () => {
     expect(validateDegradeSettings(s)).toEqual([]);
     s.exit.usedPct = 95;
     expect(validateDegradeSettings(s).join()).toMatch(/RECOVER_PCT/);
+  });
+
+  it('maps the config section (kit percentages and dwell seconds)', () => {
+    const s = degradeSettingsFromConfig({ warnPct: 70, degradePct: 88, recoverPct: 75, enterDwellSeconds: 4, exitDwellSeconds: 30, minDegradedSeconds: 60, flapGuardSeconds: 600 });
+    expect(s).toMatchObject({ warnUsedPct: 70, enter: { usedPct: 88 }, exit: { usedPct: 75 }, enterDwellMs: 4000, exitDwellMs: 30_000, minDegradeMs: 60_000, flapExitDwellMs: 600_000 });
+    expect(validateDegradeSettings(s)).toEqual([]);
+    // 4 s at 2 s: two breaching samples enter
+    expect(feed([HOT, HOT], { s }).transitions).toHaveLength(1);
   });
 });

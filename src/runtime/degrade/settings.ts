@@ -125,3 +125,27 @@ export function validateDegradeSettings(s: DegradeSettings): string[] {
   }
   return problems;
 }
+
+/** The config section (`config.degrade`) as the CLI loads it; only the fields the signal uses. */
+export interface DegradeConfigFields {
+  warnPct: number;
+  degradePct: number;
+  recoverPct: number;
+  enterDwellSeconds?: number;
+  exitDwellSeconds?: number;
+  minDegradedSeconds?: number;
+  flapGuardSeconds?: number;
+}
+
+/** Maps the env-backed config onto the defaults (the §10.3 thresholds not exposed as env stay at their defaults). */
+export function degradeSettingsFromConfig(c: DegradeConfigFields): DegradeSettings {
+  const s = defaultDegradeSettings();
+  s.warnUsedPct = c.warnPct;
+  s.enter.usedPct = c.degradePct;
+  s.exit.usedPct = c.recoverPct;
+  if (c.enterDwellSeconds !== undefined) s.enterDwellMs = c.enterDwellSeconds * 1000;
+  if (c.exitDwellSeconds !== undefined) s.exitDwellMs = c.exitDwellSeconds * 1000;
+  if (c.minDegradedSeconds !== undefined) s.minDegradeMs = c.minDegradedSeconds * 1000;
+  if (c.flapGuardSeconds !== undefined) s.flapExitDwellMs = c.flapGuardSeconds * 1000;
+  return s;
+}

@@ -1,0 +1,122 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config/index.js';
+import { loadKubeConfig } from '../clients/kubernetes/kubeconfig.js';
+import { DESIRED_FIELDS } from '../model/index.js';
+import { runBootstrap } from '../runtime/bootstrap.js';
+import { buildReadiness, startMetricsServer, startProbeServer, type RunningServer } from '../runtime/http/index.js';
+import { createElector, LeaderElectionConfigError, type LeaderElector } from '../runtime/leader/index.js';
+import { createMetrics } from '../runtime/metrics.js';
+import { installShutdown } from '../runtime/shutdown.js';
+import { compose } from './compose.js';
+import { missionControl } from './context.js';
+import { CliExit, EXIT } from './exit-codes.js';
+import { gatewaySource } from './gateway.js';
+import { handlersFor } from './handlers.js';
+
+export function elector(config: Config, logger: Logger, onLost: (reason: string) => void): LeaderElector {
+  try {
+    return createElector(
+      { ...config.ops, mode: config.ops.leaderElection, stateDir: config.loop.stateDir },
+      {
+        kubeConfig: config.ops.leaderElection === 'lockfile' || config.ops.leaderElection === 'none' ? undefined : loadKubeConfig(),
+        callbacks: {
+          onStartedLeading: () => logger.info('leading: this instance acts'),
+          onStoppedLeading: onLost,
+          onNewLeader: (id) => logger.info({ leader: id }, 'observed leader'),
+        },
+        logger,
+      },
+    );
+  } catch (err) {
+    if (err instanceof LeaderElectionConfigError) throw new CliExit(EXIT.invalid, `invalid configuration:\n  - ${err.message}`);
+    throw err;
+  }
+}
+
+/** `run`: probes and metrics, leader election, the loop, and an orderly shutdown on SIGTERM. */
+export async function runLoop(config: Config, logger: Logger): Promise<void> {
+  const mc = missionControl(config, logger);
+  const metrics = createMetrics();
+  const resyncMs = config.loop.resyncSeconds * 1000;
+  let enqueueSession: (key: string) => void = () => undefined;
+  let resyncAll: () => void = () => undefined;
+  const gateway = gatewaySource(config, logger, { sessionChanged: (k) => enqueueSession(k), restarted: () => resyncAll() });
+  const leader = elector(config, logger, (reason) => {
+    // client-go semantics: a lost lease ends the process at once; the supervisor restarts it as a standby.
+    metrics.leader.set(0);
+    logger.error({ reason }, 'leadership lost: exiting');
+    process.exit(EXIT.failed);
+  });
+  const { controller } = compose({
+    config,
+    logger,
+    mc,
+    gateway,
+    dryRun: config.loop.dryRun,
+    handlers: handlersFor(config, logger),
+    isLeader: () => leader.isLeader(),
+    metrics: metrics.controllerHooks(),
+  });
+  enqueueSession = (k) => controller.sessionChanged(k);
+  resyncAll = () => {
+    for (const key of controller.allKeys()) controller.enqueue(key);
+  };
+
+  const servers: RunningServer[] = [];
+  servers.push(
+    await startProbeServer({
+      addr: config.ops.probeAddr,
+      heartbeat: () => controller.heartbeatAt,
+      maxHeartbeatAgeMs: 60_000,
+      readiness: buildReadiness({
+        configValid: () => true,
+        sources: [
+          { name: 'mission-control', lastSuccessAt: () => controller.lastSyncAt, maxAgeMs: 3 * resyncMs },
+          ...(gateway ? [{ name: 'gateway', lastSuccessAt: () => gateway.lastSyncAt, maxAgeMs: 3 * resyncMs }] : []),
+        ],
+        isLeader: () => leader.isLeader(),
+        currentLeader: () => leader.currentHolder(),
+      }),
+    }),
+    await startMetricsServer({ addr: config.ops.metricsAddr, registry: metrics.registry }),
+  );
+  logger.info({ probes: servers[0]!.url, metrics: servers[1]!.url }, 'probe and metrics servers listening');
+
+  if (config.mc.autoBootstrap && !config.loop.dryRun) {
+    const report = await runBootstrap(mc, DESIRED_FIELDS, config.mc.boardIds, { dryRun: false });
+    if (report.created.length + report.updated.length > 0)
+      logger.info({ created: report.created, updated: report.updated }, 'bootstrapped controller custom fields');
+  }
+  if (gateway) {
+    try {
+      gateway.onHello(await gateway.api.connect());
+    } catch (err) {
+      logger.warn({ err: (err as Error).message }, 'gateway not reachable yet; retrying in the background');
+    }
+  }
+  await leader.start();
+  metrics.leader.set(leader.isLeader() ? 1 : 0);
+  const leaderGauge = setInterval(() => metrics.leader.set(leader.isLeader() ? 1 : 0), 2_000);
+  leaderGauge.unref();
+  await controller.start();
+  logger.info({ boards: config.mc.boardIds, dryRun: config.loop.dryRun, elector: leader.kind, identity: leader.identity }, 'mc-controller running');
+
+  await new Promise<void>((resolve) => {
+    const drainMs = config.ops.drainSeconds * 1000;
+    installShutdown({
+      deadlineMs: drainMs + 5_000,
+      logger,
+      exit: (code) => {
+        resolve();
+        if (code !== 0) process.exit(code);
+      },
+      steps: [
+        { name: 'drain', timeoutMs: drainMs, run: () => controller.stop(drainMs) },
+        { name: 'gateway', run: () => gateway?.api.close() },
+        { name: 'release leadership', run: () => leader.release() },
+        { name: 'servers', run: () => Promise.all(servers.map((s) => s.close())) },
+      ],
+    });
+  });
+  clearInterval(leaderGauge);
+}
