@@ -7,6 +7,8 @@ export {
   degradePlannerSettingsSchema,
   readDegradePlannerSettings,
   parseKillAllowlist,
+  degradePlannerSettingsFromConfig,
+  type DegradePlannerConfigFields,
   type DegradePlannerSettings,
 } from './settings.js';
 export { compileAllowlist } from './allowlist.js';

@@ -3,7 +3,7 @@ import { actionSchema, defaultPlannerSettings, type Action, type GlobalSnapshot 
 import { compileAllowlist } from './allowlist.js';
 import type { DegradeInput } from './input.js';
 import { DEGRADE_KEY, planDegrade } from './plan.js';
-import { parseKillAllowlist } from './settings.js';
+import { degradePlannerSettingsFromConfig, parseKillAllowlist, readDegradePlannerSettings } from './settings.js';
 
 const NOW = 1_800_000_000_000;
 const ENTERED = NOW - 30_000;
@@ -195,5 +195,13 @@ describe('degrade planner', () => {
   it('parses MC_RESOURCE_KILL_ALLOWLIST', () => {
     expect(parseKillAllowlist(' /tmp/puppeteer*, node_modules/.bin/* ;chrome\n')).toEqual(['/tmp/puppeteer*', 'node_modules/.bin/*', 'chrome']);
     expect(parseKillAllowlist(undefined)).toEqual([]);
+  });
+
+  it('maps the config section onto planner settings that survive the planner\'s own validation', () => {
+    const mapped = degradePlannerSettingsFromConfig({ scaleReplicas: 1, kill: true, killAllowlist: ['/tmp/puppeteer*', 'a,b'], degradePct: 92, recoverPct: 80 });
+    expect(readDegradePlannerSettings(mapped)).toEqual(mapped);
+    expect(mapped.kill).toMatchObject({ enabled: true, allowlist: ['/tmp/puppeteer*', 'a', 'b'], minUsedPct: 95, cooldownMs: 3_600_000 });
+    // the CLI's earlier shape (kill as a bare flag) must not arm the kill path
+    expect(readDegradePlannerSettings({ scaleReplicas: 0, kill: true }).kill.enabled).toBe(false);
   });
 });

@@ -42,3 +42,33 @@ export function parseKillAllowlist(text: string | undefined): string[] {
     .map((p) => p.trim())
     .filter((p) => p.length > 0);
 }
+
+/** The config section (`config.degrade`) as the CLI loads it; only the fields the planner uses. */
+export interface DegradePlannerConfigFields {
+  scaleReplicas: number;
+  kill: boolean;
+  killAllowlist: string[];
+  degradePct: number;
+  recoverPct: number;
+  /** MC_RESOURCE_KILL_PCT (kit default 95) */
+  killPct?: number;
+  killCooldownSeconds?: number;
+  killGraceSeconds?: number;
+}
+
+/** What the CLI puts under `PlannerSettings.degrade`. */
+export function degradePlannerSettingsFromConfig(c: DegradePlannerConfigFields): DegradePlannerSettings {
+  const d = degradePlannerSettingsSchema.parse({});
+  return {
+    scale: { degradedReplicas: c.scaleReplicas },
+    kill: {
+      enabled: c.kill,
+      allowlist: c.killAllowlist.flatMap((p) => parseKillAllowlist(p)),
+      minUsedPct: c.killPct ?? d.kill.minUsedPct,
+      cooldownMs: c.killCooldownSeconds !== undefined ? c.killCooldownSeconds * 1000 : d.kill.cooldownMs,
+      graceMs: c.killGraceSeconds !== undefined ? c.killGraceSeconds * 1000 : d.kill.graceMs,
+    },
+    degradePct: c.degradePct,
+    recoverPct: c.recoverPct,
+  };
+}
