@@ -87,12 +87,13 @@ export class DegradeMonitor {
     if (this.running) return;
     this.running = true;
     const tick = (): void => {
-      void this.sampleOnce().finally(() => {
-        if (this.running) {
+      void this.sampleOnce()
+        .catch((err: unknown) => this.opts.logger.error({ err: (err as Error).message }, 'degrade: sampling failed'))
+        .finally(() => {
+          if (!this.running) return;
           this.timer = setTimeout(tick, this.opts.settings.sampleIntervalMs);
           this.timer.unref();
-        }
-      });
+        });
     };
     tick();
   }
