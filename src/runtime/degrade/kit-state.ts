@@ -1,0 +1,36 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { z } from 'zod';
+import type { DegradeMode } from './hysteresis.js';
+
+/**
+ * The kit's resource state file (`MC_RESOURCE_STATE_FILE`, legacy-kit.md §12): flat JSON with `mode`,
+ * `entered_at_ms`, … The planner keeps the same fields under `global.resource`; this mirrors them to the kit's path
+ * for readers that still look there (the old spawn wrapper) and reads the mode back at start-up.
+ */
+
+const kitStateSchema = z.looseObject({
+  mode: z.enum(['normal', 'degrade']),
+  entered_at_ms: z.number().nullish(),
+});
+
+/** Atomic (temp file + rename), so a reader never sees half a file. */
+export async function writeKitResourceState(path: string, resource: Record<string, unknown>): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, `${JSON.stringify(resource, null, 2)}\n`);
+  await rename(tmp, path);
+}
+
+/** The mode to resume (for DegradeMonitor `restored`); null when the file is missing, foreign or says normal. */
+export async function readKitResourceState(path: string): Promise<{ mode: DegradeMode; since: number } | null> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(path, 'utf8'));
+  } catch {
+    return null;
+  }
+  const parsed = kitStateSchema.safeParse(raw);
+  if (!parsed.success || parsed.data.mode !== 'degrade' || typeof parsed.data.entered_at_ms !== 'number') return null;
+  return { mode: 'degrade', since: parsed.data.entered_at_ms };
+}
