@@ -42,4 +42,14 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
+// A crash outside any reconcile is a bug: one line, exit 1, and the supervisor restarts us.
+process.on('uncaughtException', (err) => {
+  process.stderr.write(`mc-controller: fatal: ${err.message}\n`);
+  process.exit(EXIT.failed);
+});
+process.on('unhandledRejection', (err) => {
+  process.stderr.write(`mc-controller: fatal: ${(err as Error)?.message ?? String(err)}\n`);
+  process.exit(EXIT.failed);
+});
+
 void main(process.argv);

@@ -78,6 +78,7 @@ export class Controller {
   readonly executor: Executor;
   private queue: WorkQueue | null = null;
   private resyncTimer: NodeJS.Timeout | null = null;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
   private streams: { close(): void }[] = [];
   private deliveryBudget = 0;
   private firstRunAt: Record<string, number> = {};
@@ -339,6 +340,9 @@ export class Controller {
   /** The long-running loop: streams and gateway pushes enqueue keys, a jittered resync is the safety net. */
   async start(): Promise<void> {
     const hooks = this.o.metrics;
+    // Liveness means the event loop turns, not that work arrives: tick even when idle.
+    this.heartbeatTimer = setInterval(() => (this.heartbeatAt = Date.now()), 5_000);
+    this.heartbeatTimer.unref();
     this.queue = new WorkQueue(
       async (key) => {
         const r = await this.reconcileKey(key, 'apply');
@@ -412,6 +416,7 @@ export class Controller {
 
   async stop(drainMs: number): Promise<boolean> {
     if (this.resyncTimer) clearTimeout(this.resyncTimer);
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     this.resyncTimer = null;
     for (const s of this.streams.splice(0)) s.close();
     return (await this.queue?.stop(drainMs)) ?? true;

@@ -4,21 +4,28 @@ import type { Config } from '../../config/index.js';
 import type { PassReport } from '../../runtime/controller.js';
 import { planJsonLines, planTable } from '../../runtime/plan-printer.js';
 import { compose } from '../compose.js';
-import { runLoop } from '../run-loop.js';
+import { elector, runLoop } from '../run-loop.js';
 import { loadOrExit, loggerFor, missionControl, type GlobalFlags } from '../context.js';
 import { embeddedEnv, startEmbedded, type Embedded } from '../embedded.js';
 import { handlersFor } from '../handlers.js';
 import { EXIT } from '../exit-codes.js';
 import { gatewaySource } from '../gateway.js';
 
-async function onePass(config: Config, logger: Logger, mode: 'apply' | 'plan'): Promise<PassReport> {
+async function onePass(config: Config, logger: Logger, mode: 'apply' | 'plan'): Promise<PassReport | null> {
   const mc = missionControl(config, logger);
+  // Only one instance writes at a time: a `once` that finds the lock (or Lease) held does nothing.
+  const leader = mode === 'apply' ? elector(config, logger, () => undefined) : null;
+  if (leader && !(await leader.tryAcquire())) {
+    logger.warn({ holder: leader.currentHolder() }, 'another instance holds the controller lock; nothing done');
+    return null;
+  }
   const gateway = gatewaySource(config, logger, {}, false);
   const { controller } = compose({ config, logger, mc, gateway, dryRun: mode === 'plan', handlers: mode === 'apply' ? handlersFor(config, logger) : {} });
   try {
     return await controller.pass(mode);
   } finally {
     await gateway?.api.close();
+    await leader?.release();
   }
 }
 
@@ -35,7 +42,7 @@ export function registerLoop(program: Command): void {
     .option('--exit-code', 'exit 3 when the plan is not empty')
     .action(async (opts: { json?: boolean; exitCode?: boolean }, cmd: Command) => {
       const { config } = loadOrExit(cmd.optsWithGlobals<GlobalFlags>());
-      const report = await onePass(config, loggerFor(config), 'plan');
+      const report = (await onePass(config, loggerFor(config), 'plan'))!;
       if (opts.json) {
         if (report.entries.length > 0) process.stdout.write(`${planJsonLines(report.entries)}\n`);
       } else process.stdout.write(`${planTable(report.entries)}\n`);
@@ -51,6 +58,7 @@ export function registerLoop(program: Command): void {
       const { config } = loadOrExit({ ...cmd.optsWithGlobals<GlobalFlags>(), ...(opts.dryRun ? { dryRun: true } : {}) });
       const logger = loggerFor(config);
       const report = await onePass(config, logger, config.loop.dryRun ? 'plan' : 'apply');
+      if (!report) return;
       if (opts.json) {
         if (report.entries.length > 0) process.stdout.write(`${planJsonLines(report.entries)}\n`);
       } else process.stdout.write(`${config.loop.dryRun ? planTable(report.entries) : summary(report)}\n`);

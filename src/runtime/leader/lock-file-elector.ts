@@ -3,7 +3,8 @@
  * holding pid, hostname and start time. A lock whose pid is dead on this host is stale and taken
  * over under a second exclusive "takeover" file, so two contenders cannot both remove it.
  */
-import { closeSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { sleep } from './sleep.js';
@@ -162,6 +163,7 @@ export class LockFileElector implements LeaderElector {
 
   private createExclusive(path: string, content: LockContent): boolean {
     let fd: number;
+    mkdirSync(dirname(path), { recursive: true });
     try {
       fd = openSync(path, 'wx', 0o644);
     } catch (err) {
