@@ -1,5 +1,7 @@
 import type { Reconciler } from '../model/index.js';
 import { approvalsReconciler } from '../../reconcilers/approvals/index.js';
+import { costReconciler } from '../../reconcilers/cost/index.js';
+import { degradeReconciler } from '../../reconcilers/degrade/index.js';
 import { deliveryReconciler } from '../../reconcilers/delivery/index.js';
 import { watchdog } from '../../reconcilers/watchdog/index.js';
 
@@ -9,5 +11,5 @@ import { watchdog } from '../../reconcilers/watchdog/index.js';
  * without Discord sees neither failing actions nor a plan full of posts that can never happen.
  */
 export function reconcilers(opts: { discord: boolean }): Reconciler[] {
-  return [watchdog, ...(opts.discord ? [deliveryReconciler, approvalsReconciler] : [])];
+  return [watchdog, costReconciler, ...(opts.discord ? [deliveryReconciler, approvalsReconciler] : []), degradeReconciler];
 }
