@@ -2,6 +2,8 @@
 import { Command, CommanderError } from 'commander';
 import { registerBootstrap } from './commands/bootstrap.js';
 import { registerConfig } from './commands/config.js';
+import { registerDoctor } from './commands/doctor.js';
+import { registerCost } from './commands/cost.js';
 import { registerLoop } from './commands/loop.js';
 import { registerSandbox } from './commands/sandbox.js';
 import { CliExit, EXIT } from './exit-codes.js';
@@ -21,6 +23,8 @@ export function buildProgram(): Command {
   registerBootstrap(program);
   registerSandbox(program);
   registerConfig(program);
+  registerDoctor(program);
+  registerCost(program);
   return program;
 }
 

@@ -1,0 +1,86 @@
+import type { Command } from 'commander';
+import type { Logger } from 'pino';
+import type { Config } from '../../config/index.js';
+import { DiscordClient } from '../../clients/discord/index.js';
+import type { MissionControlApi } from '../../clients/mission-control/api.js';
+import { nonceFor, refLine } from '../../model/discord-text.js';
+import { buildCostReport, costReportMessage, costReportText, type BoardTasks, type CostReport } from '../../../reconcilers/cost/report.js';
+import { CliExit, EXIT } from '../exit-codes.js';
+import { loadOrExit, loggerFor, missionControl, type GlobalFlags } from '../context.js';
+
+interface ReportOptions {
+  days: string;
+  top: string;
+  post?: boolean;
+  json?: boolean;
+  dryRun?: boolean;
+}
+
+function positiveInt(name: string, raw: string, max: number): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new CliExit(EXIT.invalid, `invalid ${name}: expected an integer 1..${max}, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+/** Every page of every status: the client pages at limit 200 (the kit's limit=500 got a 422). */
+async function boardTasks(mc: MissionControlApi, boardId: string, logger: Logger): Promise<BoardTasks> {
+  const [board, listed] = await Promise.all([mc.getBoard(boardId).catch(() => null), mc.listTasks(boardId)]);
+  for (const r of listed.rejected) logger.warn({ boardId, taskId: r.id }, `skipped malformed task row: ${r.problem}`);
+  return { boardId, name: board?.name ?? null, tasks: listed.items };
+}
+
+type PostResult = { posted: boolean; messageId: string; channelId: string; detail: string };
+
+/**
+ * Posts once per (boards, range, UTC day): Discord drops a repeated nonce within its window, and after it
+ * the ref line is found among the channel's recent messages.
+ */
+async function post(config: Config, logger: Logger, report: CostReport): Promise<PostResult> {
+  const channelId = config.discord.costChannel || config.discord.channel;
+  if (!config.discord.token || !channelId) {
+    throw new CliExit(EXIT.invalid, 'invalid configuration:\n  - --post needs DISCORD_BOT_TOKEN and MC_COST_CHANNEL (or MC_DISCORD_CHANNEL)');
+  }
+  const client = new DiscordClient({ token: config.discord.token, apiUrl: config.discord.apiUrl, postDeadlineMs: config.discord.postDeadlineMs, logger });
+  const message = costReportMessage(report);
+  const ref = refLine(message.idempotencyKey);
+  const recent = await client.recent(channelId, 50);
+  const earlier = recent.find((m) => m.content.split('\n').includes(ref));
+  if (earlier) return { posted: false, messageId: earlier.id, channelId, detail: 'already posted today' };
+  const sent = await client.post({ channelId, content: message.content, nonce: nonceFor(message.idempotencyKey) });
+  return { posted: true, messageId: sent.id, channelId, detail: 'posted' };
+}
+
+export function registerCost(program: Command): void {
+  const cost = program.command('cost').description('cost tracking (mc_actual_cost_usd)');
+  cost
+    .command('report')
+    .description('totals per board, per agent and the top tasks over tasks updated in the last N days')
+    .option('--days <n>', 'days back (updated_at, else created_at)', '7')
+    .option('--top <n>', 'how many tasks in the top list', '5')
+    .option('--post', 'post the report to MC_COST_CHANNEL (else MC_DISCORD_CHANNEL), once per day')
+    .option('--json', 'print the report as one JSON object')
+    .option('--dry-run', 'with --post: print the Discord message instead of posting it')
+    .action(async (opts: ReportOptions, cmd: Command) => {
+      const days = positiveInt('--days', opts.days, 3650);
+      const top = positiveInt('--top', opts.top, 50);
+      const { config } = loadOrExit({ ...cmd.optsWithGlobals<GlobalFlags>(), ...(opts.dryRun ? { dryRun: true } : {}) });
+      const logger = loggerFor(config);
+      if (config.mc.boardIds.length === 0) throw new CliExit(EXIT.invalid, 'invalid configuration:\n  - MC_BOARD_ID is not set');
+      const mc = missionControl(config, logger);
+      const boards: BoardTasks[] = [];
+      for (const boardId of config.mc.boardIds) boards.push(await boardTasks(mc, boardId, logger));
+      const report = buildCostReport({ boards, days, now: Date.now(), agents: config.agents, publicUrl: config.mc.publicUrl ?? null, top });
+
+      let posted: PostResult | { dryRun: true; content: string } | undefined;
+      if (opts.post && config.loop.dryRun) posted = { dryRun: true, content: costReportMessage(report).content };
+      else if (opts.post) posted = await post(config, logger, report);
+
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify({ ...report, ...(posted ? { post: posted } : {}) })}\n`);
+        return;
+      }
+      process.stdout.write(`${costReportText(report)}\n`);
+      if (posted && 'dryRun' in posted) process.stdout.write(`\n--- Discord message (dry-run, not posted) ---\n${posted.content}\n`);
+      else if (posted) process.stdout.write(`\nDiscord: ${posted.detail} (message ${posted.messageId} in channel ${posted.channelId})\n`);
+    });
+}
