@@ -89,7 +89,7 @@ export function setCondition(
 }
 
 /** Conditions whose True status means something needs attention; Ready is False while any holds. */
-export const ABNORMAL_TRUE = new Set(['Stalled', 'AwaitingApproval', 'SessionLost', 'Degraded', 'Failed', 'ReconcileError']);
+export const ABNORMAL_TRUE = new Set(['Stalled', 'AwaitingApproval', 'SessionLost', 'Degraded', 'Failed', 'ReconcileError', 'Blocked']);
 /** Conditions whose False status means something needs attention. */
 export const ABNORMAL_FALSE = new Set(['SessionLinked', 'Delivered']);
 

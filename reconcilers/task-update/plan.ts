@@ -1,0 +1,75 @@
+import { F, type ChatMessage, type LedgerEntry, type PlanResult, type Session, type Task, type TaskReconciler, type TaskSnapshot } from '../../src/model/index.js';
+import { mirror, NAME } from './map.js';
+import { findTaskUpdates, isMeaningful, type TaskUpdate } from './parse.js';
+
+/**
+ * Mirrors TASK_UPDATE blocks from a linked session's assistant messages onto its task, each exactly once
+ * (ledger entry per block). Cost control: history is read only when the session row moved since the
+ * version recorded in `task-update:seen`; the marker is written with applied blocks, or alone once the
+ * session has ended (its history can no longer change), never on every tick of a running session.
+ */
+
+export const SEEN = 'task-update:seen';
+const MIRRORED_STATUSES = new Set(['inbox', 'in_progress', 'review']);
+const FINISHED = new Set(['done', 'failed', 'killed', 'timeout']);
+
+const sessionKeyOf = (task: Task): string | null => {
+  const v = task.fields[F.sessionKey];
+  return typeof v === 'string' && v.trim() ? v.trim() : null;
+};
+
+/** The row version the gateway source caches history by. */
+export const versionOf = (s: Session): number => s.updatedAt ?? s.lastActivityAt ?? 0;
+
+function linkedSession(task: Task, s: Pick<TaskSnapshot, 'gateway'>): Session | null {
+  if (!MIRRORED_STATUSES.has(task.status)) return null;
+  const key = sessionKeyOf(task);
+  const gw = s.gateway;
+  if (!key || !gw?.synced) return null;
+  return gw.sessions.get(key) ?? null;
+}
+
+/** Every valid block of every assistant message, oldest first. */
+export function updatesIn(history: readonly ChatMessage[]): TaskUpdate[] {
+  return history
+    .filter((m) => m.role === 'assistant')
+    .flatMap((m) => findTaskUpdates(m.text).map((b) => b.update))
+    .filter(isMeaningful);
+}
+
+export function plan(s: TaskSnapshot): PlanResult {
+  const session = linkedSession(s.task, s);
+  if (!session) return { actions: [] };
+  const history = s.gateway?.history.get(session.key);
+  if (!history) return { actions: [] };
+  const version = versionOf(session);
+  const seen = s.status.ledger[SEEN];
+  const mark: Record<string, LedgerEntry> = seen?.at === version && seen.ext === session.key ? {} : { [SEEN]: { s: 'done', at: version, ext: session.key } };
+  const ownUpdates = updatesIn(history).filter((u) => u.taskId === undefined || u.taskId === s.task.id);
+  const ctx = { task: s.task, status: s.status, board: s.board, approvals: s.approvals, now: s.now, source: `session ${session.key}` };
+  const actions = mirror(ctx, ownUpdates, mark);
+  if (actions.length > 0 || Object.keys(mark).length === 0 || !FINISHED.has(session.status ?? '')) return { actions };
+  return {
+    actions: [
+      {
+        type: 'task.patch',
+        key: `task/${s.task.boardId}/${s.task.id}`,
+        reconciler: NAME,
+        reason: `session ${session.key} ended; its TASK_UPDATE blocks are all mirrored`,
+        idempotencyKey: `${NAME}:seen:${s.task.id}:${version}`,
+        boardId: s.task.boardId,
+        taskId: s.task.id,
+        change: { ledger: mark },
+      },
+    ],
+  };
+}
+
+function wants(task: Task, status: TaskSnapshot['status'], s: Omit<TaskSnapshot, 'comments'>) {
+  const session = linkedSession(task, s);
+  if (!session) return undefined;
+  const seen = status.ledger[SEEN];
+  return seen && seen.at === versionOf(session) && seen.ext === session.key ? undefined : { history: [session.key] };
+}
+
+export const taskUpdateReconciler: TaskReconciler = { scope: 'task', name: NAME, wants, plan };
