@@ -6,6 +6,7 @@ import { Controller, type ControllerMetrics } from '../runtime/controller.js';
 import type { Handlers } from '../runtime/executor.js';
 import { GatewaySource } from '../runtime/gateway-source.js';
 import { GlobalStateFile } from '../runtime/global-state.js';
+import { degradePlannerSettings } from './degrade.js';
 import { reconcilers } from './reconcilers.js';
 
 export function plannerSettings(config: Config, dryRun: boolean): PlannerSettings {
@@ -14,7 +15,7 @@ export function plannerSettings(config: Config, dryRun: boolean): PlannerSetting
     publicUrl: config.mc.publicUrl ?? null,
     watchdog: { ...config.watchdog },
     delivery: { ...config.delivery },
-    degrade: { scaleReplicas: config.degrade.scaleReplicas, kill: config.degrade.kill },
+    degrade: degradePlannerSettings(config),
   };
 }
 

@@ -1,6 +1,8 @@
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import { loadKubeConfig } from '../clients/kubernetes/kubeconfig.js';
+import type { MissionControlApi } from '../clients/mission-control/api.js';
 import { DESIRED_FIELDS } from '../model/index.js';
 import { runBootstrap } from '../runtime/bootstrap.js';
 import { buildReadiness, startMetricsServer, startProbeServer, type RunningServer } from '../runtime/http/index.js';
@@ -8,17 +10,29 @@ import { createElector, LeaderElectionConfigError, type LeaderElector } from '..
 import { createMetrics } from '../runtime/metrics.js';
 import { installShutdown } from '../runtime/shutdown.js';
 import { compose } from './compose.js';
+import { degradeWiring } from './degrade.js';
 import { missionControl } from './context.js';
 import { CliExit, EXIT } from './exit-codes.js';
 import { gatewaySource } from './gateway.js';
 import { handlersFor } from './handlers.js';
+
+/**
+ * The KubeConfig leader election uses: none for lockfile/none; in a pod the service account; with an explicit
+ * MC_LEADER_ELECTION=lease also the file named by KUBECONFIG (otherwise `lease` could never work outside a pod).
+ * `auto` ignores KUBECONFIG so a developer's kubectl context never turns a local run into a Lease holder.
+ */
+export function electionKubeConfig(config: Config, env: NodeJS.ProcessEnv = process.env): KubeConfig | undefined {
+  const mode = config.ops.leaderElection;
+  if (mode === 'lockfile' || mode === 'none') return undefined;
+  return loadKubeConfig(mode === 'lease' && env['KUBECONFIG'] ? { file: env['KUBECONFIG'], env } : { env });
+}
 
 export function elector(config: Config, logger: Logger, onLost: (reason: string) => void): LeaderElector {
   try {
     return createElector(
       { ...config.ops, mode: config.ops.leaderElection, stateDir: config.loop.stateDir },
       {
-        kubeConfig: config.ops.leaderElection === 'lockfile' || config.ops.leaderElection === 'none' ? undefined : loadKubeConfig(),
+        kubeConfig: electionKubeConfig(config),
         callbacks: {
           onStartedLeading: () => logger.info('leading: this instance acts'),
           onStoppedLeading: onLost,
@@ -31,6 +45,14 @@ export function elector(config: Config, logger: Logger, onLost: (reason: string)
     if (err instanceof LeaderElectionConfigError) throw new CliExit(EXIT.invalid, `invalid configuration:\n  - ${err.message}`);
     throw err;
   }
+}
+
+/** `run` and `once` create or repair the controller's fields first (MC_AUTO_BOOTSTRAP, on by default). */
+export async function autoBootstrap(config: Config, logger: Logger, mc: MissionControlApi): Promise<void> {
+  if (!config.mc.autoBootstrap || config.loop.dryRun) return;
+  const report = await runBootstrap(mc, DESIRED_FIELDS, config.mc.boardIds, { dryRun: false });
+  if (report.created.length + report.updated.length > 0)
+    logger.info({ created: report.created, updated: report.updated }, 'bootstrapped controller custom fields');
 }
 
 /** `run`: probes and metrics, leader election, the loop, and an orderly shutdown on SIGTERM. */
@@ -47,16 +69,25 @@ export async function runLoop(config: Config, logger: Logger): Promise<void> {
     logger.error({ reason }, 'leadership lost: exiting');
     process.exit(EXIT.failed);
   });
-  const { controller } = compose({
+  let onDegradeTransition: () => void = () => undefined;
+  const degrade = await degradeWiring(config, logger, { onTransition: () => onDegradeTransition() });
+  const { controller, globalState } = compose({
     config,
     logger,
     mc,
     gateway,
     dryRun: config.loop.dryRun,
-    handlers: handlersFor(config, logger),
+    handlers: { ...handlersFor(config, logger), ...degrade.handlers },
     isLeader: () => leader.isLeader(),
+    degraded: degrade.degraded,
+    pressure: degrade.pressure,
     metrics: metrics.controllerHooks(),
   });
+  degrade.mirrorKitState(globalState);
+  onDegradeTransition = () => {
+    metrics.degraded.set(degrade.degraded() ? 1 : 0);
+    controller.enqueue('global/degrade');
+  };
   enqueueSession = (k) => controller.sessionChanged(k);
   resyncAll = () => {
     for (const key of controller.allKeys()) controller.enqueue(key);
@@ -82,11 +113,7 @@ export async function runLoop(config: Config, logger: Logger): Promise<void> {
   );
   logger.info({ probes: servers[0]!.url, metrics: servers[1]!.url }, 'probe and metrics servers listening');
 
-  if (config.mc.autoBootstrap && !config.loop.dryRun) {
-    const report = await runBootstrap(mc, DESIRED_FIELDS, config.mc.boardIds, { dryRun: false });
-    if (report.created.length + report.updated.length > 0)
-      logger.info({ created: report.created, updated: report.updated }, 'bootstrapped controller custom fields');
-  }
+  await autoBootstrap(config, logger, mc);
   if (gateway) {
     try {
       gateway.onHello(await gateway.api.connect());
@@ -98,6 +125,10 @@ export async function runLoop(config: Config, logger: Logger): Promise<void> {
   metrics.leader.set(leader.isLeader() ? 1 : 0);
   const leaderGauge = setInterval(() => metrics.leader.set(leader.isLeader() ? 1 : 0), 2_000);
   leaderGauge.unref();
+  await degrade.monitor.sampleOnce();
+  await degrade.inputs.refresh().catch((err: Error) => logger.warn({ err: err.message }, 'degrade inputs unavailable'));
+  metrics.degraded.set(degrade.degraded() ? 1 : 0);
+  degrade.monitor.start();
   await controller.start();
   logger.info({ boards: config.mc.boardIds, dryRun: config.loop.dryRun, elector: leader.kind, identity: leader.identity }, 'mc-controller running');
 
@@ -112,6 +143,7 @@ export async function runLoop(config: Config, logger: Logger): Promise<void> {
       },
       steps: [
         { name: 'drain', timeoutMs: drainMs, run: () => controller.stop(drainMs) },
+        { name: 'degrade monitor', run: () => degrade.monitor.stop() },
         { name: 'gateway', run: () => gateway?.api.close() },
         { name: 'release leadership', run: () => leader.release() },
         { name: 'servers', run: () => Promise.all(servers.map((s) => s.close())) },

@@ -166,7 +166,7 @@ export const configSchema = z.object({
     flapGuardSeconds: m(num(0).default(300), { env: 'MC_DEGRADE_FLAP_SECONDS', description: 'Clean time required after a flap.' }),
     stateFile: m(z.string().optional(), {
       env: 'MC_RESOURCE_STATE_FILE',
-      description: 'Kit-compatible state file (`mode: normal|degrade`).',
+      description: 'Kit-compatible state file (`mode: normal|degrade`); default `<MC_STATE_DIR>/resource-state.json`.',
     }),
     kill: m(flag.default(false), { env: 'MC_RESOURCE_MONITOR_KILL', description: 'Enable the kill allowlist (off by default).' }),
     killAllowlist: m(list.default([]), { env: 'MC_RESOURCE_KILL_ALLOWLIST', description: 'Command/executable patterns that may be killed.' }),
@@ -175,6 +175,13 @@ export const configSchema = z.object({
       description: 'Label selector of workloads scaled down while degraded.',
     }),
     scaleNames: m(list.default([]), { env: 'MC_DEGRADE_SCALE_NAMES', description: 'Kind/name of workloads scaled down while degraded.' }),
+    scaleNamespace: m(z.string().optional(), {
+      env: 'MC_DEGRADE_SCALE_NAMESPACE',
+      description: "Namespace of the scaled workloads (default: the controller's own).",
+    }),
+    killPct: m(num(1, 100).default(95), { env: 'MC_RESOURCE_KILL_PCT', description: 'Used-memory % at which the kill allowlist may act.' }),
+    killCooldownSeconds: m(num(0).default(3600), { env: 'MC_RESOURCE_KILL_COOLDOWN_SECONDS', description: 'At most one kill round per cooldown.' }),
+    killGraceSeconds: m(num(0).default(10), { env: 'MC_RESOURCE_KILL_GRACE_SECONDS', description: 'SIGTERM → SIGKILL grace period.' }),
     scaleReplicas: m(int(0).default(0), { env: 'MC_DEGRADE_SCALE_REPLICAS', description: 'Replicas of scaled workloads while degraded.' }),
     nodeName: m(z.string().optional(), { env: 'MC_NODE_NAME', description: 'Kubernetes node whose MemoryPressure condition is read.' }),
     pausedConcerns: m(list.default(['delivery', 'cost']), {

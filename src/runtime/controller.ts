@@ -84,6 +84,7 @@ export class Controller {
   private firstRunAt: Record<string, number> = {};
   /** session key → task keys linked to it (directly or as a spawned child), for push events */
   private sessionIndex = new Map<string, Set<string>>();
+  private readonly warnedUnbound = new Set<string>();
   lastSyncAt: number | null = null;
   heartbeatAt = Date.now();
 
@@ -120,6 +121,10 @@ export class Controller {
         throw err;
       }
       this.updateFirstRun(boardId, mode);
+      if (!this.store.state(boardId).boundFields.has('mc_conditions') && !this.warnedUnbound.has(boardId)) {
+        this.warnedUnbound.add(boardId);
+        this.o.logger.warn({ boardId }, 'custom field mc_conditions is not bound to this board: conditions cannot be recorded; run `mc-controller bootstrap`');
+      }
     }
     if (this.o.gateway) {
       try {

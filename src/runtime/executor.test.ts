@@ -334,11 +334,12 @@ describe('Executor.apply: discord.post', () => {
     expect(row.custom_field_values.mc_delivered).toBe(true);
   });
 
-  it('without a handler the post fails and nothing is recorded', async () => {
+  it('without a handler (Discord not configured) the post is skipped and nothing is recorded', async () => {
     const { exec, store } = executor();
     const ctx = await freshTask(store, 'no handler');
     const action = post(ctx, undefined, 'post-none');
-    await expect(exec.apply([action], ctx, NOW)).rejects.toBeInstanceOf(ExecutionError);
+    const [entry] = await exec.apply([action], ctx, NOW);
+    expect(entry).toMatchObject({ outcome: 'skipped', detail: expect.stringMatching(/not configured/) });
     const row = await boardTask(ctx.task.id);
     expect(row.custom_field_values.mc_conditions?.ledger?.[action.idempotencyKey]).toBeUndefined();
   });

@@ -121,8 +121,9 @@ export class Executor {
       try {
         const r = await this.post(post, ctx, now);
         done(post, r.outcome, r.detail);
-        // Already recorded as done: nothing to mark again (re-marking would rewrite the entry every pass).
-        if (r.outcome !== 'failed' && post.task && !r.alreadyDone) {
+        // Only a post that went out (or was found already out) is marked; re-marking a done entry would
+        // rewrite it every pass, and a post that had nowhere to go must stay pending for a later configuration.
+        if (r.outcome !== 'failed' && post.task && r.mark) {
           const ledger = { [post.idempotencyKey]: { s: 'done', at: now, ...(r.externalId ? { ext: r.externalId } : {}) } as LedgerEntry };
           changes.push({ action: post, change: { ...(post.after ?? {}), ledger: { ...(post.after?.ledger ?? {}), ...ledger } } });
         }
@@ -170,14 +171,15 @@ export class Executor {
     return entries;
   }
 
-  private async post(post: DiscordPostAction, ctx: TaskContext | null, now: number): Promise<EffectOutcome & { alreadyDone?: boolean }> {
+  private async post(post: DiscordPostAction, ctx: TaskContext | null, now: number): Promise<EffectOutcome & { mark: boolean }> {
     const handler = this.deps.handlers['discord.post'];
-    if (!handler) return { outcome: 'failed', detail: 'Discord is not configured (DISCORD_BOT_TOKEN and a channel)' };
+    // Without Discord a notice has nowhere to go: that is the configuration, not a failure to retry.
+    if (!handler) return { outcome: 'skipped', detail: 'Discord is not configured (DISCORD_BOT_TOKEN and a channel)', mark: false };
     const ledgerOwner = post.task && ctx && ctx.task.id === post.task.taskId ? ctx : null;
     const prior = ledgerOwner
       ? readStatus(ledgerOwner.task.fields).ledger[post.idempotencyKey]
       : this.deps.globalState.get().ledger[post.idempotencyKey];
-    if (prior?.s === 'done') return { outcome: 'skipped', detail: 'already delivered (ledger)', alreadyDone: true };
+    if (prior?.s === 'done') return { outcome: 'skipped', detail: 'already delivered (ledger)', mark: false };
     if (prior?.s !== 'pending') {
       const intent: LedgerEntry = { s: 'pending', at: now };
       if (ledgerOwner) await this.writeTask(ledgerOwner, [{ action: post, change: { ledger: { [post.idempotencyKey]: intent } } }], now);
@@ -187,7 +189,7 @@ export class Executor {
     if (!ledgerOwner && outcome.outcome !== 'failed') {
       this.deps.globalState.setLedger(post.idempotencyKey, { s: 'done', at: now, ...(outcome.externalId ? { ext: outcome.externalId } : {}) });
     }
-    return outcome;
+    return { ...outcome, mark: true };
   }
 
   /** Merges and writes; returns a detail when nothing needed writing. Keeps ctx.task current. */

@@ -4,7 +4,8 @@ import type { Config } from '../../config/index.js';
 import type { PassReport } from '../../runtime/controller.js';
 import { planJsonLines, planTable } from '../../runtime/plan-printer.js';
 import { compose } from '../compose.js';
-import { elector, runLoop } from '../run-loop.js';
+import { degradeWiring } from '../degrade.js';
+import { autoBootstrap, elector, runLoop } from '../run-loop.js';
 import { loadOrExit, loggerFor, missionControl, type GlobalFlags } from '../context.js';
 import { embeddedEnv, startEmbedded, type Embedded } from '../embedded.js';
 import { handlersFor } from '../handlers.js';
@@ -19,8 +20,23 @@ async function onePass(config: Config, logger: Logger, mode: 'apply' | 'plan'): 
     logger.warn({ holder: leader.currentHolder() }, 'another instance holds the controller lock; nothing done');
     return null;
   }
+  if (mode === 'apply') await autoBootstrap(config, logger, mc);
   const gateway = gatewaySource(config, logger, {}, false);
-  const { controller } = compose({ config, logger, mc, gateway, dryRun: mode === 'plan', handlers: mode === 'apply' ? handlersFor(config, logger) : {} });
+  const degrade = await degradeWiring(config, logger, { oneShot: true });
+  await degrade.monitor.sampleOnce();
+  if (mode === 'apply') degrade.saveMachine();
+  await degrade.inputs.refresh().catch((err: Error) => logger.warn({ err: err.message }, 'degrade inputs unavailable'));
+  const { controller, globalState } = compose({
+    config,
+    logger,
+    mc,
+    gateway,
+    dryRun: mode === 'plan',
+    handlers: mode === 'apply' ? { ...handlersFor(config, logger), ...degrade.handlers } : {},
+    degraded: degrade.degraded,
+    pressure: degrade.pressure,
+  });
+  degrade.mirrorKitState(globalState);
   try {
     return await controller.pass(mode);
   } finally {

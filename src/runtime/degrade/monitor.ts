@@ -37,6 +37,8 @@ export interface DegradeMonitorOptions {
   onTransition?: (transition: Transition, status: DegradeStatus) => void;
   /** resume the mode recorded in the state file */
   restored?: { mode: DegradeMode; since: number };
+  /** resume the whole machine (one-shot runs under cron carry their dwell timers from run to run) */
+  restoredState?: HysteresisState;
   now?: () => number;
 }
 
@@ -68,7 +70,12 @@ export class DegradeMonitor {
     const problems = validateDegradeSettings(opts.settings);
     if (problems.length > 0) throw new Error(`invalid degrade settings: ${problems.join('; ')}`);
     this.now = opts.now ?? Date.now;
-    this.state = initialHysteresisState(this.now(), opts.restored);
+    this.state = opts.restoredState ?? initialHysteresisState(this.now(), opts.restored);
+  }
+
+  /** The machine's full state, to persist between one-shot runs. */
+  machineState(): HysteresisState {
+    return this.state;
   }
 
   current(): DegradeStatus {

@@ -1,0 +1,27 @@
+import type { Command } from 'commander';
+import { MissionControlClient } from '../../clients/mission-control/index.js';
+import { createLogger } from '../../runtime/logger.js';
+import { loadOrExit, type GlobalFlags } from '../context.js';
+import { renderDoctor, runDoctor } from '../doctor/index.js';
+import { EXIT } from '../exit-codes.js';
+
+export function registerDoctor(program: Command): void {
+  program
+    .command('doctor')
+    .description('read-only checks of a deployment (Mission Control, boards, fields, board rules, gateway, Discord, memory signal, leader); exit 0 only when all pass')
+    .option('--json', 'print {ok, checks:[{name, ok, skipped?, warning?, detail, hint?}]}')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const flags = cmd.optsWithGlobals<GlobalFlags>();
+      const loaded = loadOrExit(flags);
+      const { config } = loaded;
+      // The report is the output; client logs stay quiet unless a log level was asked for.
+      const logger = createLogger({ level: loaded.sources['loop.logLevel'] ? config.loop.logLevel : 'error' });
+      const mc =
+        config.mc.apiUrl && config.mc.authToken
+          ? new MissionControlClient({ apiUrl: config.mc.apiUrl, token: config.mc.authToken, timeoutMs: config.mc.timeoutMs, retries: 1, logger })
+          : null;
+      const report = await runDoctor(loaded, mc);
+      process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : renderDoctor(report));
+      process.exitCode = report.ok ? EXIT.ok : EXIT.failed;
+    });
+}

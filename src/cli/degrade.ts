@@ -1,0 +1,130 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { Config } from '../config/index.js';
+import { currentNamespace, loadKubeConfig } from '../clients/kubernetes/kubeconfig.js';
+import { makeNodeMemoryPressureReader } from '../clients/kubernetes/node-memory-pressure.js';
+import { KubernetesScaler } from '../clients/kubernetes/scale.js';
+import {
+  DegradeInputCache,
+  DegradeMonitor,
+  degradeSettingsFromConfig,
+  type HysteresisState,
+  readKitResourceState,
+  writeKitResourceState,
+} from '../runtime/degrade/index.js';
+import { makeScaleHandler } from '../runtime/effects/kubernetes-scale.js';
+import { makeKillHandler } from '../runtime/effects/process-kill.js';
+import type { Handlers } from '../runtime/executor.js';
+import type { GlobalStateFile } from '../runtime/global-state.js';
+import { degradePlannerSettingsFromConfig } from '../../reconcilers/degrade/index.js';
+
+/** The kit's resource state file; the kit kept it in the OpenClaw workspace, we default to our state folder. */
+export function resourceStateFile(config: Config): string {
+  return config.degrade.stateFile ?? join(config.loop.stateDir, 'resource-state.json');
+}
+
+export function degradePlannerSettings(config: Config) {
+  return degradePlannerSettingsFromConfig(config.degrade);
+}
+
+export interface DegradeWiring {
+  monitor: DegradeMonitor;
+  inputs: DegradeInputCache;
+  handlers: Handlers;
+  degraded(): boolean;
+  pressure(): unknown;
+  /** mirrors the planner's `resource` state into the kit-compatible file after each state write */
+  mirrorKitState(globalState: GlobalStateFile): void;
+  /** one-shot runs: keep the hysteresis machine for the next run */
+  saveMachine(): void;
+}
+
+/** Memory-pressure signal, the degrade planner's inputs and its effect handlers, from the configuration. */
+const machineFile = (config: Config) => join(config.loop.stateDir, 'degrade-machine.json');
+
+/**
+ * A one-shot run (`once`/`plan` under cron) is one sample: it resumes the hysteresis machine of the previous
+ * run, and the cron period is its sampling cadence, so dwell times span runs instead of needing one process.
+ */
+function restoreMachine(config: Config): HysteresisState | undefined {
+  try {
+    return JSON.parse(readFileSync(machineFile(config), 'utf8')) as HysteresisState;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function degradeWiring(
+  config: Config,
+  logger: Logger,
+  opts: { onTransition?: (mode: string) => void; kubeConfig?: KubeConfig | undefined; oneShot?: boolean } = {},
+): Promise<DegradeWiring> {
+  const c = config.degrade;
+  const kc = opts.kubeConfig ?? loadKubeConfig();
+  const stateFile = resourceStateFile(config);
+  const restored = await readKitResourceState(stateFile).catch(() => null);
+  const machine = opts.oneShot ? restoreMachine(config) : undefined;
+  let inputs: DegradeInputCache | null = null;
+  const settings = degradeSettingsFromConfig(c);
+  if (opts.oneShot) settings.maxSampleGapMs = Number.MAX_SAFE_INTEGER;
+  const monitor = new DegradeMonitor({
+    settings,
+    logger,
+    root: c.hostRoot,
+    ...(restored ? { restored } : {}),
+    ...(machine ? { restoredState: machine } : {}),
+    ...(c.nodeName && kc ? { readNodeMemoryPressure: makeNodeMemoryPressureReader(kc, c.nodeName) } : {}),
+    onTransition: (t, status) => {
+      void inputs
+        ?.refresh()
+        .catch((err: Error) => logger.warn({ err: err.message }, 'degrade inputs refresh failed'))
+        .finally(() => opts.onTransition?.(status.mode));
+    },
+  });
+  const scaling = (c.scaleSelector || c.scaleNames.length > 0) && kc;
+  if ((c.scaleSelector || c.scaleNames.length > 0) && !kc)
+    logger.warn('MC_DEGRADE_SCALE_SELECTOR/NAMES set but no Kubernetes configuration found: scale-down disabled');
+  const scaler = scaling ? new KubernetesScaler(kc) : null;
+  inputs = new DegradeInputCache({
+    monitor,
+    ...(scaler && kc
+      ? {
+          scale: {
+            scaler,
+            targets: {
+              namespace: c.scaleNamespace ?? currentNamespace(kc),
+              ...(c.scaleSelector ? { selector: c.scaleSelector } : {}),
+              ...(c.scaleNames.length > 0 ? { names: c.scaleNames } : {}),
+            },
+          },
+        }
+      : {}),
+    ...(c.kill ? { kill: { root: c.hostRoot } } : {}),
+    onSkip: (problem) => logger.warn({ problem }, 'degrade: workload skipped'),
+  });
+  const handlers: Handlers = {};
+  if (scaler) handlers['k8s.scale'] = makeScaleHandler(scaler);
+  if (c.kill) handlers['process.kill'] = makeKillHandler({ root: c.hostRoot });
+  const wiring: DegradeWiring = {
+    monitor,
+    inputs,
+    handlers,
+    degraded: () => monitor.current().mode === 'degrade',
+    pressure: () => inputs.get(),
+    saveMachine: () => {
+      mkdirSync(config.loop.stateDir, { recursive: true });
+      writeFileSync(machineFile(config), JSON.stringify(monitor.machineState()));
+    },
+    mirrorKitState: (globalState) => {
+      globalState.onMerge = (state, patch) => {
+        if (!('resource' in patch)) return;
+        void writeKitResourceState(stateFile, state['resource'] as Record<string, unknown>).catch((err: Error) =>
+          logger.warn({ err: err.message, stateFile }, 'could not write the kit resource state file'),
+        );
+      };
+    },
+  };
+  return wiring;
+}
