@@ -107,6 +107,8 @@ export async function runLoop(config: Config, logger: Logger): Promise<void> {
         ],
         isLeader: () => leader.isLeader(),
         currentLeader: () => leader.currentHolder(),
+        // Degraded is a state the controller handles, not a reason to take it out of a Service.
+        informational: () => [{ name: 'degrade', ok: true, detail: degrade.degraded() ? 'degraded: load shedding active' : 'normal' }],
       }),
     }),
     await startMetricsServer({ addr: config.ops.metricsAddr, registry: metrics.registry }),

@@ -184,7 +184,7 @@ export const configSchema = z.object({
     killGraceSeconds: m(num(0).default(10), { env: 'MC_RESOURCE_KILL_GRACE_SECONDS', description: 'SIGTERM → SIGKILL grace period.' }),
     scaleReplicas: m(int(0).default(0), { env: 'MC_DEGRADE_SCALE_REPLICAS', description: 'Replicas of scaled workloads while degraded.' }),
     nodeName: m(z.string().optional(), { env: 'MC_NODE_NAME', description: 'Kubernetes node whose MemoryPressure condition is read.' }),
-    pausedConcerns: m(list.default(['delivery', 'cost']), {
+    pausedConcerns: m(list.default(['cost']), {
       env: 'MC_DEGRADE_PAUSE',
       description: 'Reconcilers whose actions wait while degraded.',
     }),

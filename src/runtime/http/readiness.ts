@@ -17,6 +17,8 @@ export interface ReadinessInputs {
   isLeader: () => boolean;
   /** For the standby detail line. */
   currentLeader?: () => string | null;
+  /** informational checks that never fail readiness (e.g. degrade mode) */
+  informational?: () => ReadinessCheck[];
   now?: () => number;
 }
 
@@ -52,6 +54,8 @@ export function buildReadiness(inputs: ReadinessInputs): () => ReadinessReport {
       ok: true,
       detail: leading ? 'leading' : `standby${holder ? ` (leader: ${holder})` : ''}`,
     });
-    return { ready: checks.every((c) => c.ok), checks, role: leading ? 'leader' : 'standby' };
+    const ready = checks.every((c) => c.ok);
+    checks.push(...(inputs.informational?.() ?? []));
+    return { ready, checks, role: leading ? 'leader' : 'standby' };
   };
 }
