@@ -22,7 +22,10 @@ export function gatewaySource(config: Config, logger: Logger, hooks: GatewayHook
     logger,
     reconnect,
     events: {
-      onSessionChanged: (key) => hooks.sessionChanged?.(key),
+      onSessionChanged: (key, row) => {
+        if (row) source?.upsert(row);
+        hooks.sessionChanged?.(key);
+      },
       onHello: (hello, bootChanged) => {
         source?.onHello(hello);
         if (bootChanged) hooks.restarted?.();

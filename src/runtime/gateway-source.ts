@@ -77,6 +77,16 @@ export class GatewaySource {
     return { changedKeys: changed, requests };
   }
 
+  /** A pushed row (sessions.changed) replaces the listed one at once, so a reconcile sees it before the next list. */
+  upsert(row: Session): void {
+    const before = this.sessions.get(row.key);
+    if (before?.updatedAt !== undefined && row.updatedAt !== undefined && before.updatedAt > row.updatedAt) return;
+    this.sessions.set(row.key, row);
+    const parent = row.spawnedBy ?? row.parentSessionKey;
+    if (parent && !before) this.children.set(parent, [...(this.children.get(parent) ?? []), row]);
+    else if (parent) this.children.set(parent, (this.children.get(parent) ?? []).map((c) => (c.key === row.key ? row : c)));
+  }
+
   session(key: string): Session | undefined {
     return this.sessions.get(key);
   }

@@ -11,8 +11,8 @@ export interface HelloInfo {
 }
 
 export interface GatewayEvents {
-  /** a session row changed (sessions.changed) or a chat event mentioned it */
-  onSessionChanged?(sessionKey: string): void;
+  /** a session row changed (sessions.changed, with the new row when it parsed) or a chat event mentioned it */
+  onSessionChanged?(sessionKey: string, row?: Session): void;
   /** a (re)connect completed; bootChanged = the gateway restarted since the last hello */
   onHello?(hello: HelloInfo, bootChanged: boolean): void;
   onDisconnect?(error: Error | null): void;

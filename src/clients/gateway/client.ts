@@ -191,7 +191,8 @@ export class GatewayClient implements GatewayApi {
       const parsed = SessionsChangedPayload.safeParse(payload);
       if (!parsed.success) return this.log.warn({ event, problem: describeIssues(parsed.error) }, 'skipped malformed event');
       const key = parsed.data.sessionKey ?? parsed.data.session?.key;
-      if (key) events?.onSessionChanged?.(key);
+      const row = parsed.data.session ? parseSessionRow(parsed.data.session) : null;
+      if (key) events?.onSessionChanged?.(key, row?.ok && row.session.key === key ? row.session : undefined);
       // a child's activity counts for its parent, so the parent is re-read too
       const parent = parsed.data.session?.spawnedBy ?? parsed.data.session?.parentSessionKey;
       if (parent && parent !== key) events?.onSessionChanged?.(parent);
