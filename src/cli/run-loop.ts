@@ -89,9 +89,7 @@ export async function runLoop(config: Config, logger: Logger): Promise<void> {
     controller.enqueue('global/degrade');
   };
   enqueueSession = (k) => controller.sessionChanged(k);
-  resyncAll = () => {
-    for (const key of controller.allKeys()) controller.enqueue(key);
-  };
+  resyncAll = () => controller.resyncNow();
 
   const servers: RunningServer[] = [];
   servers.push(

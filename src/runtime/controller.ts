@@ -15,7 +15,7 @@ import {
   type Wants,
 } from '../model/index.js';
 import type { MissionControlApi } from '../clients/mission-control/api.js';
-import { jittered } from './backoff.js';
+import { backoffDelay, jittered } from './backoff.js';
 import { Executor, ExecutionError, type AppliedEntry, type Handlers, type PlannedEntry, type TaskContext } from './executor.js';
 import type { GatewaySource } from './gateway-source.js';
 import type { GlobalStateFile } from './global-state.js';
@@ -78,6 +78,8 @@ export class Controller {
   readonly executor: Executor;
   private queue: WorkQueue | null = null;
   private resyncTimer: NodeJS.Timeout | null = null;
+  private resyncing = false;
+  private stopped = false;
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private streams: { close(): void }[] = [];
   private deliveryBudget = 0;
@@ -85,6 +87,8 @@ export class Controller {
   /** session key → task keys linked to it (directly or as a spawned child), for push events */
   private sessionIndex = new Map<string, Set<string>>();
   private readonly warnedUnbound = new Set<string>();
+  /** per-key backoff of Discord posts alone (see reconcileKey) */
+  private readonly discordBackoff = new Map<string, { failures: number; until: number }>();
   lastSyncAt: number | null = null;
   heartbeatAt = Date.now();
 
@@ -186,7 +190,7 @@ export class Controller {
   async reconcileKey(key: string, mode: Mode): Promise<{ entries: (PlannedEntry | AppliedEntry)[]; requeueAfterMs?: number }> {
     this.heartbeatAt = Date.now();
     const now = Date.now();
-    const log = this.o.logger.child({ reconcileId: randomUUID().slice(0, 8), key });
+    const log = this.o.logger.child({ reconcileId: randomUUID().slice(0, 8), key, ...(parseTaskKey(key) ? { taskId: parseTaskKey(key)!.taskId } : {}) });
     const ref = parseTaskKey(key);
     const actions: Action[] = [];
     let requeueAfterMs: number | undefined;
@@ -218,7 +222,7 @@ export class Controller {
     }
     if (actions.length === 0) return { ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}), entries: [] };
 
-    const { admitted, deferred } = this.admit(actions, mode);
+    const { admitted, deferred } = this.admit(key, actions, mode);
     const standby = mode === 'apply' && this.o.isLeader && !this.o.isLeader();
     if (mode === 'plan' || standby) {
       return { entries: this.executor.describe(actions, ctx, now), ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}) };
@@ -228,24 +232,35 @@ export class Controller {
       .map((e) => ({ ...e, outcome: 'deferred' as const, detail: 'paused (degraded or over the per-pass limit)' }));
     try {
       const applied = await this.executor.apply(admitted, ctx, now);
+      if (applied.some((e) => e.action === 'discord.post' && e.outcome === 'applied')) this.discordBackoff.delete(key);
       for (const e of applied) log.info({ reconciler: e.reconciler, action: e.action, outcome: e.outcome }, `${e.action}: ${e.reason}`);
       return { entries: [...applied, ...deferredEntries], ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}) };
     } catch (err) {
-      if (err instanceof ExecutionError) {
-        for (const e of err.entries)
-          log[e.outcome === 'failed' ? 'warn' : 'info']({ reconciler: e.reconciler, action: e.action, outcome: e.outcome, detail: e.detail }, `${e.action}: ${e.reason}`);
+      if (!(err instanceof ExecutionError)) throw err;
+      for (const e of err.entries)
+        log[e.outcome === 'failed' ? 'warn' : 'info']({ reconciler: e.reconciler, action: e.action, outcome: e.outcome, detail: e.detail }, `${e.action}: ${e.reason}`);
+      // Only Discord failed: back off the posts of this key on their own, so an outage never holds back the
+      // key's other concerns (the watchdog keeps reacting to events and resyncs meanwhile).
+      if (err.entries.every((e) => e.outcome !== 'failed' || e.action === 'discord.post')) {
+        const n = (this.discordBackoff.get(key)?.failures ?? 0) + 1;
+        const delay = backoffDelay(n, this.o.loop.backoffMinMs, this.o.loop.backoffMaxMs);
+        this.discordBackoff.set(key, { failures: n, until: Date.now() + delay });
+        this.o.metrics?.onRetry?.(key, n, delay, err);
+        return { entries: [...err.entries, ...deferredEntries], requeueAfterMs: Math.min(requeueAfterMs ?? Infinity, delay) };
       }
       throw err;
     }
   }
 
   /** Degrade pauses non-critical concerns; delivery posts are capped per pass so a backlog never floods a channel. */
-  private admit(actions: Action[], mode: Mode): { admitted: Action[]; deferred: Action[] } {
+  private admit(key: string, actions: Action[], mode: Mode): { admitted: Action[]; deferred: Action[] } {
     const degraded = this.o.degraded?.() ?? false;
+    const discordWaits = (this.discordBackoff.get(key)?.until ?? 0) > Date.now();
     const admitted: Action[] = [];
     const deferred: Action[] = [];
     for (const a of actions) {
       if (degraded && this.o.pausedWhileDegraded?.includes(a.reconciler)) deferred.push(a);
+      else if (a.type === 'discord.post' && discordWaits && mode === 'apply') deferred.push(a);
       else if (a.type === 'discord.post' && a.purpose === 'delivery') {
         if (this.deliveryBudget > 0) {
           if (mode === 'apply') this.deliveryBudget -= 1;
@@ -400,13 +415,24 @@ export class Controller {
     this.queue?.add(key);
   }
 
+  /** A gateway restart or similar: list everything now instead of at the next timer, then look at every key. */
+  resyncNow(): void {
+    if (this.resyncTimer) clearTimeout(this.resyncTimer);
+    void this.resync();
+  }
+
   private async resync(): Promise<void> {
+    if (this.resyncing) return;
+    this.resyncing = true;
     try {
       await this.sync('apply');
       for (const key of this.allKeys()) this.queue?.add(key);
     } catch (err) {
       this.o.logger.warn({ err: (err as Error).message }, 'resync failed; keeping the last good view');
+    } finally {
+      this.resyncing = false;
     }
+    if (this.stopped) return;
     this.resyncTimer = setTimeout(() => void this.resync(), jittered(this.o.loop.resyncMs));
     this.resyncTimer.unref();
   }
@@ -420,6 +446,7 @@ export class Controller {
   }
 
   async stop(drainMs: number): Promise<boolean> {
+    this.stopped = true;
     if (this.resyncTimer) clearTimeout(this.resyncTimer);
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     this.resyncTimer = null;
