@@ -1,0 +1,162 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { embeddedEnv, startEmbedded, type Embedded } from '../../src/cli/embedded.js';
+import { runCli, type CliResult } from '../support/cli.js';
+
+interface Check {
+  name: string;
+  ok: boolean;
+  skipped?: boolean;
+  warning?: boolean;
+  detail: string;
+  hint?: string;
+}
+
+let embedded: Embedded;
+let env: Record<string, string>;
+let dir: string;
+
+const control = async (path: string) => (await (await fetch(`${embedded.info.controlUrl}${path}`)).json()) as Record<string, unknown>;
+const mcWrites = async () => ((await control('/stats')) as { mc: { writes: number } }).mc.writes;
+const discordPosts = async () => ((await control('/discord/messages')) as { messages: unknown[] }).messages.length;
+
+async function doctor(overrides: Record<string, string | undefined> = {}, args: string[] = ['--json']): Promise<CliResult> {
+  return runCli(['doctor', ...args], { ...env, ...overrides }, { cwd: dir, timeoutMs: 30_000 });
+}
+
+function checks(r: CliResult): Check[] {
+  const report = JSON.parse(r.stdout) as { ok: boolean; checks: Check[] };
+  expect(report.ok).toBe(report.checks.every((c) => c.ok));
+  return report.checks;
+}
+
+const named = (all: Check[], prefix: string) => all.filter((c) => c.name.startsWith(prefix));
+
+/** No secret of the deployment (nor a wrong one we passed) may appear in anything the doctor prints. */
+function expectNoSecrets(r: CliResult, extra: string[] = []): void {
+  for (const secret of [embedded.info.mcAuthToken, embedded.info.gatewayToken, embedded.info.discordBotToken, ...extra]) {
+    expect(r.stdout).not.toContain(secret);
+    expect(r.stderr).not.toContain(secret);
+  }
+}
+
+beforeAll(async () => {
+  embedded = await startEmbedded({ seed: 'demo' });
+  dir = mkdtempSync(join(tmpdir(), 'mc-doctor-'));
+  env = { ...embeddedEnv(embedded.info), MC_STATE_DIR: join(dir, 'state') };
+});
+
+afterAll(async () => {
+  await embedded?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('mc-controller doctor against the embedded sandbox', () => {
+  it('before bootstrap: exit 1, the custom-fields check fails with the bootstrap hint, and nothing is written', async () => {
+    const writes = await mcWrites();
+    const posts = await discordPosts();
+    const r = await doctor();
+    expect(r.code, r.stderr).toBe(1);
+    const all = checks(r);
+    const [fields] = named(all, 'custom fields');
+    expect(fields).toMatchObject({ ok: false });
+    expect(fields!.detail).toContain('mc_conditions');
+    expect(fields!.hint).toContain('mc-controller bootstrap');
+    // Everything else is healthy: the failure is the fields alone.
+    expect(all.filter((c) => !c.ok).map((c) => c.name)).toEqual(['custom fields']);
+    expect(await mcWrites()).toBe(writes);
+    expect(await discordPosts()).toBe(posts);
+    expectNoSecrets(r);
+
+    const text = await doctor({}, []);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toMatch(/^✗ custom fields .*mc_conditions/m);
+    expect(text.stdout).toMatch(/→ run `mc-controller bootstrap`/);
+  });
+
+  it('after bootstrap: exit 0 with every check passing, text output all ✓', async () => {
+    const boot = await runCli(['bootstrap', '--json'], env, { cwd: dir });
+    expect(boot.code, boot.stderr).toBe(0);
+    const r = await doctor();
+    expect(r.code, r.stdout).toBe(0);
+    const all = checks(r);
+    expect(all.every((c) => c.ok && !c.skipped)).toBe(true);
+    expect(all.map((c) => c.name)).toEqual(
+      expect.arrayContaining(['config', 'mission control', 'boards', 'custom fields', 'gateway', 'gateway sessions', 'memory signal', 'leader']),
+    );
+    expect(named(all, 'board rules')).toHaveLength(1);
+    expect(named(all, 'discord')).toHaveLength(1);
+    expect(named(all, 'gateway')[0]!.detail).toMatch(/protocol \d.*operator\.admin/);
+
+    const text = await doctor({}, []);
+    expect(text.code).toBe(0);
+    const lines = text.stdout.split('\n').filter((l) => /^[✓✗!–] /.test(l));
+    expect(lines.length).toBe(all.length);
+    expect(lines.every((l) => l.startsWith('✓ '))).toBe(true);
+    expectNoSecrets(text);
+  });
+
+});
+
+// Independent read-only runs over the bootstrapped board: in parallel, since each CLI start costs seconds on a loaded machine.
+describe.concurrent('mc-controller doctor failure modes', () => {
+  it('a wrong Discord channel fails the Discord check with a channel hint', async () => {
+    const r = await doctor({ MC_DISCORD_CHANNEL: '123456789012345678' });
+    expect(r.code).toBe(1);
+    const [discord] = named(checks(r), 'discord');
+    expect(discord).toMatchObject({ ok: false });
+    expect(discord!.detail).toContain('123456789012345678');
+    expect(discord!.hint).toMatch(/channel id/);
+  });
+
+  it('a wrong gateway token fails the gateway check with a clear detail and never prints either token', async () => {
+    const wrong = 'wrong-gateway-token-0123456789abcdef';
+    const r = await doctor({ MC_GATEWAY_TOKEN: wrong });
+    expect(r.code).toBe(1);
+    const all = checks(r);
+    const [gateway] = named(all, 'gateway');
+    expect(gateway).toMatchObject({ ok: false });
+    expect(gateway!.detail).toMatch(/AUTH_TOKEN_MISMATCH/);
+    expect(gateway!.hint).toMatch(/MC_GATEWAY_TOKEN/);
+    expect(named(all, 'gateway sessions')[0]).toMatchObject({ skipped: true });
+    expectNoSecrets(r, [wrong]);
+  });
+
+  it('a refused Mission Control token fails with the MC_AUTH_TOKEN hint and skips the board checks', async () => {
+    const wrong = 'wrong-mission-control-token-0123456789';
+    const r = await doctor({ MC_AUTH_TOKEN: wrong });
+    expect(r.code).toBe(1);
+    const all = checks(r);
+    expect(named(all, 'mission control')[0]).toMatchObject({ ok: false });
+    expect(named(all, 'mission control')[0]!.hint).toMatch(/MC_AUTH_TOKEN/);
+    expect(named(all, 'boards')[0]).toMatchObject({ skipped: true });
+    expectNoSecrets(r, [wrong]);
+  });
+
+  it('unconfigured optional peers are skipped, not failed', async () => {
+    const r = await doctor({ MC_GATEWAY_URL: undefined, MC_GATEWAY_TOKEN: undefined, DISCORD_BOT_TOKEN: undefined });
+    expect(r.code, r.stdout).toBe(0);
+    const all = checks(r);
+    expect(named(all, 'gateway').every((c) => c.skipped)).toBe(true);
+    expect(named(all, 'discord').every((c) => c.skipped)).toBe(true);
+    const text = await doctor({ MC_GATEWAY_URL: undefined, MC_GATEWAY_TOKEN: undefined, DISCORD_BOT_TOKEN: undefined }, []);
+    expect(text.stdout).toMatch(/^– gateway /m);
+  });
+
+  it('explains the done gate when MC_DONE_ON_SESSION_END cannot take effect', async () => {
+    const r = await doctor({ MC_DONE_ON_SESSION_END: 'true' });
+    expect(r.code).toBe(0);
+    const [rules] = named(checks(r), 'board rules');
+    expect(rules).toMatchObject({ ok: true, warning: true });
+    expect(rules!.detail).toMatch(/require_approval_for_done/);
+    expect(rules!.hint).toMatch(/MC_DONE_ON_SESSION_END/);
+  });
+
+  it('invalid configuration exits 2 like every command', async () => {
+    const r = await doctor({ MC_RESYNC_SECONDS: 'soon' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/MC_RESYNC_SECONDS/);
+  });
+});
