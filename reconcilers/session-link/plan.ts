@@ -20,8 +20,9 @@ const DEFAULT_LOOKBACK_MINUTES = 60;
 const MENTION = /(?:MC Task:\s*|taskId=)["']?([A-Za-z0-9][A-Za-z0-9_-]{2,})/g;
 
 export function lookbackMs(settings: TaskSnapshot['settings']): number {
-  const own = settings['sessionLink'] as { lookbackMinutes?: unknown } | undefined;
-  const minutes = typeof own?.lookbackMinutes === 'number' && own.lookbackMinutes >= 0 ? own.lookbackMinutes : DEFAULT_LOOKBACK_MINUTES;
+  // config watchdog.linkLookbackMinutes (MC_SESSION_LINK_LOOKBACK_MINUTES) rides along in the watchdog settings
+  const value = (settings.watchdog as unknown as Record<string, unknown>)['linkLookbackMinutes'];
+  const minutes = typeof value === 'number' && value >= 0 ? value : DEFAULT_LOOKBACK_MINUTES;
   return minutes * 60_000;
 }
 

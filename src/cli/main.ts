@@ -6,6 +6,7 @@ import { registerDoctor } from './commands/doctor.js';
 import { registerCost } from './commands/cost.js';
 import { registerLoop } from './commands/loop.js';
 import { registerSandbox } from './commands/sandbox.js';
+import { registerTask } from './commands/task.js';
 import { CliExit, EXIT } from './exit-codes.js';
 import { VERSION } from './version.js';
 
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerBootstrap(program);
   registerSandbox(program);
   registerConfig(program);
+  registerTask(program);
   registerDoctor(program);
   registerCost(program);
   return program;

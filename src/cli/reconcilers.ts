@@ -3,6 +3,8 @@ import { approvalsReconciler } from '../../reconcilers/approvals/index.js';
 import { costReconciler } from '../../reconcilers/cost/index.js';
 import { degradeReconciler } from '../../reconcilers/degrade/index.js';
 import { deliveryReconciler } from '../../reconcilers/delivery/index.js';
+import { sessionLinkReconciler } from '../../reconcilers/session-link/index.js';
+import { taskUpdateReconciler } from '../../reconcilers/task-update/index.js';
 import { watchdog } from '../../reconcilers/watchdog/index.js';
 
 /**
@@ -11,5 +13,7 @@ import { watchdog } from '../../reconcilers/watchdog/index.js';
  * without Discord sees neither failing actions nor a plan full of posts that can never happen.
  */
 export function reconcilers(opts: { discord: boolean }): Reconciler[] {
-  return [watchdog, costReconciler, ...(opts.discord ? [deliveryReconciler, approvalsReconciler] : []), degradeReconciler];
+  // session-link and task-update after the watchdog: they act on news the watchdog's snapshot predates (a fresh
+  // link, the agent's own report), so theirs must win the merge; cost after task-update (usage beats a reported cost).
+  return [watchdog, sessionLinkReconciler, taskUpdateReconciler, costReconciler, ...(opts.discord ? [deliveryReconciler, approvalsReconciler] : []), degradeReconciler];
 }

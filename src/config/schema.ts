@@ -147,6 +147,10 @@ export const configSchema = z.object({
       env: 'MC_DONE_ON_SESSION_END',
       description: 'Move a task to done (not review) when its session finished, where the board allows it.',
     }),
+    linkLookbackMinutes: m(num(0).default(60), {
+      env: 'MC_SESSION_LINK_LOOKBACK_MINUTES',
+      description: 'Sessions created this recently are read (first message) to auto-link an unlinked task that they name.',
+    }),
   }),
   delivery: z.object({
     backlog: m(z.enum(['skip', 'deliver']).default('skip'), {

@@ -1,0 +1,84 @@
+import { readFile } from 'node:fs/promises';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { Config } from '../../config/index.js';
+import type { Board, Task } from '../../model/index.js';
+import type { MissionControlClient } from '../../clients/mission-control/index.js';
+import { Executor, type PlannedEntry } from '../../runtime/executor.js';
+import { GlobalStateFile } from '../../runtime/global-state.js';
+import { BoardStore } from '../../runtime/store.js';
+import { loadOrExit, loggerFor, missionControl, type GlobalFlags } from '../context.js';
+import { CliExit, EXIT } from '../exit-codes.js';
+
+export interface TaskCli {
+  config: Config;
+  logger: Logger;
+  mc: MissionControlClient;
+  boardId: string;
+}
+
+/** Config, client and the one board a task command works on (several configured boards need `--board`). */
+export function taskCli(flags: GlobalFlags): TaskCli {
+  const { config } = loadOrExit(flags);
+  const logger = loggerFor(config);
+  const mc = missionControl(config, logger);
+  const boards = config.mc.boardIds;
+  if (boards.length === 0) throw new CliExit(EXIT.invalid, 'no board configured: set MC_BOARD_ID or pass --board <id>');
+  if (boards.length > 1) throw new CliExit(EXIT.invalid, `several boards configured (${boards.join(', ')}): pick one with --board <id>`);
+  return { config, logger, mc, boardId: boards[0]! };
+}
+
+/** Upstream has no single-task GET (405): list and match. */
+export async function findTask(mc: MissionControlClient, boardId: string, taskId: string): Promise<Task> {
+  const listed = await mc.listTasks(boardId);
+  const task = listed.items.find((t) => t.id === taskId);
+  if (!task) throw new CliExit(EXIT.invalid, `task ${taskId} not found on board ${boardId}`);
+  return task;
+}
+
+/** The board's state plus an executor, so CLI writes follow the loop's merge, comment-ref and ledger rules. */
+export async function boardExecutor(cli: TaskCli, taskId: string): Promise<{ executor: Executor; store: BoardStore; task: Task; boundFields: ReadonlySet<string>; board: Board | null }> {
+  const store = new BoardStore(cli.mc, cli.logger);
+  await store.refresh(cli.boardId);
+  const state = store.state(cli.boardId);
+  const task = state.tasks.get(taskId);
+  if (!task) throw new CliExit(EXIT.invalid, `task ${taskId} not found on board ${cli.boardId}`);
+  const executor = new Executor({ mc: cli.mc, store, handlers: {}, globalState: new GlobalStateFile(cli.config.loop.stateDir), logger: cli.logger });
+  return { executor, store, task, boundFields: state.boundFields, board: state.board };
+}
+
+const kitState = z.looseObject({ mode: z.string() });
+
+/** Degrade mode as the kit's state file says (MC_RESOURCE_STATE_FILE); no file configured or readable → not degraded. */
+export async function degradedMode(config: Config): Promise<boolean> {
+  const path = config.degrade.stateFile;
+  if (!path) return false;
+  try {
+    const parsed = kitState.safeParse(JSON.parse(await readFile(path, 'utf8')));
+    return parsed.success && parsed.data.mode === 'degrade';
+  } catch {
+    return false;
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The kit's assignee rule: a UUID as is; else lowercase, `-`→`_`, exact then case-insensitive in `agents`. */
+export function resolveAssignee(agents: Record<string, string>, name: string): string {
+  if (UUID.test(name.trim())) return name.trim();
+  const wanted = name.trim().toLowerCase().replace(/-/g, '_');
+  const exact = agents[wanted];
+  if (exact) return exact;
+  const loose = Object.entries(agents).find(([k]) => k.toLowerCase().replace(/-/g, '_') === wanted);
+  if (loose) return loose[1];
+  const known = Object.keys(agents).sort();
+  throw new CliExit(EXIT.invalid, `unknown assignee "${name}"; known agents: ${known.length > 0 ? known.join(', ') : '(none: add an `agents` map to the config file)'}`);
+}
+
+export function write(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+export function printPlanned(entries: readonly PlannedEntry[]): void {
+  for (const e of entries) write(`(dry run) ${e.action} ${e.key}: ${e.reason}${e.summary ? ` — ${e.summary}` : ''}`);
+}
