@@ -404,10 +404,19 @@ export class Controller {
 
   /** Called by gateway push events: enqueue the tasks linked to a session (or to its parent). */
   sessionChanged(sessionKey: string): void {
-    const s = this.o.gateway?.session(sessionKey);
-    for (const k of [sessionKey, s?.spawnedBy, s?.parentSessionKey]) {
-      if (!k) continue;
-      for (const key of this.sessionIndex.get(k) ?? []) this.queue?.add(key);
+    // Walk up the spawn lineage (at most 5 deep upstream): a grandchild's activity counts for the task too.
+    const seen = new Set<string>();
+    let frontier = [sessionKey];
+    while (frontier.length > 0 && seen.size < 16) {
+      const next: string[] = [];
+      for (const k of frontier) {
+        if (seen.has(k)) continue;
+        seen.add(k);
+        for (const key of this.sessionIndex.get(k) ?? []) this.queue?.add(key);
+        const s = this.o.gateway?.session(k);
+        for (const parent of [s?.spawnedBy, s?.parentSessionKey]) if (parent) next.push(parent);
+      }
+      frontier = next;
     }
   }
 
