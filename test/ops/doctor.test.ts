@@ -1,8 +1,14 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { embeddedEnv, startEmbedded, type Embedded } from '../../src/cli/embedded.js';
+import { boardRules, fieldProblems } from '../../src/cli/doctor/mission-control.js';
+import { renderDoctor } from '../../src/cli/doctor/render.js';
+import { configSchema } from '../../src/config/schema.js';
+import { DESIRED_FIELDS, type Board, type FieldDefinition } from '../../src/model/index.js';
+import { startFakeKubernetes } from '../../src/sandbox/kubernetes/index.js';
 import { runCli, type CliResult } from '../support/cli.js';
 
 interface Check {
@@ -100,8 +106,8 @@ describe('mc-controller doctor against the embedded sandbox', () => {
 
 });
 
-// Independent read-only runs over the bootstrapped board: in parallel, since each CLI start costs seconds on a loaded machine.
-describe.concurrent('mc-controller doctor failure modes', () => {
+// Independent read-only runs over the bootstrapped board (sequential: parallel CLI starts only compete for CPU).
+describe('mc-controller doctor failure modes', () => {
   it('a wrong Discord channel fails the Discord check with a channel hint', async () => {
     const r = await doctor({ MC_DISCORD_CHANNEL: '123456789012345678' });
     expect(r.code).toBe(1);
@@ -141,8 +147,6 @@ describe.concurrent('mc-controller doctor failure modes', () => {
     const all = checks(r);
     expect(named(all, 'gateway').every((c) => c.skipped)).toBe(true);
     expect(named(all, 'discord').every((c) => c.skipped)).toBe(true);
-    const text = await doctor({ MC_GATEWAY_URL: undefined, MC_GATEWAY_TOKEN: undefined, DISCORD_BOT_TOKEN: undefined }, []);
-    expect(text.stdout).toMatch(/^– gateway /m);
   });
 
   it('explains the done gate when MC_DONE_ON_SESSION_END cannot take effect', async () => {
@@ -160,3 +164,117 @@ describe.concurrent('mc-controller doctor failure modes', () => {
     expect(r.stderr).toMatch(/MC_RESYNC_SECONDS/);
   });
 });
+
+describe('doctor leader check', () => {
+  it('reads a lock file held by a live process without touching it', async () => {
+    const lockFile = join(dir, 'held.lock');
+    writeFileSync(lockFile, `${JSON.stringify({ pid: process.pid, hostname: (await import('node:os')).hostname(), startedAt: Date.now(), identity: 'test-holder' })}\n`);
+    const r = await doctor({ MC_LEADER_ELECTION: 'lockfile', MC_LOCK_FILE: lockFile });
+    const [leader] = named(checks(r), 'leader');
+    expect(leader).toMatchObject({ ok: true });
+    expect(leader!.detail).toContain('held by test-holder');
+  });
+
+  it('reads the Lease through KUBECONFIG in lease mode, free and then held', async () => {
+    const k8s = await startFakeKubernetes();
+    try {
+      const kubeconfig = join(dir, 'doctor-kubeconfig.yaml');
+      writeFileSync(
+        kubeconfig,
+        stringify({
+          apiVersion: 'v1',
+          kind: 'Config',
+          clusters: [{ name: 'fake', cluster: { server: k8s.url, 'insecure-skip-tls-verify': true } }],
+          users: [{ name: 'mc', user: { token: k8s.token } }],
+          contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'mc', namespace: 'ops' } }],
+          'current-context': 'fake',
+        }),
+      );
+      const env = { MC_LEADER_ELECTION: 'lease', KUBECONFIG: kubeconfig };
+      const free = named(checks(await doctor(env)), 'leader')[0]!;
+      expect(free).toMatchObject({ ok: true });
+      expect(free.detail).toMatch(/Lease ops\/mc-controller: free/);
+      k8s.putLease('ops', 'mc-controller', {
+        holderIdentity: 'pod-a',
+        leaseDurationSeconds: 15,
+        renewTime: new Date().toISOString().replace(/\.(\d{3})Z$/, '.$1000Z'),
+        leaseTransitions: 3,
+      });
+      const held = named(checks(await doctor(env)), 'leader')[0]!;
+      expect(held).toMatchObject({ ok: true });
+      expect(held.warning).toBeUndefined();
+      expect(held.detail).toMatch(/held by pod-a.*3 transition/);
+      expect(k8s.requests.every((q) => q.method === 'GET')).toBe(true);
+    } finally {
+      await k8s.close();
+    }
+  });
+});
+
+describe('doctor pure parts', () => {
+  const board = (over: Partial<Board> = {}): Board => ({
+    id: 'b1',
+    name: 'Ops',
+    gatewayId: null,
+    requireApprovalForDone: true,
+    requireReviewBeforeDone: false,
+    blockStatusChangesWithPendingApproval: false,
+    commentRequiredForReview: false,
+    updatedAt: 0,
+    ...over,
+  });
+  const defs = (): FieldDefinition[] =>
+    DESIRED_FIELDS.map((f, i) => ({
+      id: `f${i}`,
+      fieldKey: f.fieldKey,
+      label: f.label,
+      fieldType: f.fieldType,
+      uiVisibility: f.uiVisibility,
+      required: false,
+      defaultValue: f.defaultValue,
+      description: f.description,
+      boardIds: ['b1'],
+    }));
+
+  it('fieldProblems names missing, retyped, unbound and required fields', () => {
+    expect(fieldProblems(defs(), ['b1'])).toEqual([]);
+    const drifted = defs();
+    drifted[0] = { ...drifted[0]!, fieldType: 'integer' };
+    drifted[1] = { ...drifted[1]!, required: true };
+    drifted.pop();
+    const problems = fieldProblems(drifted, ['b1', 'b2']).join('\n');
+    expect(problems).toContain(`missing: ${DESIRED_FIELDS.at(-1)!.fieldKey}`);
+    expect(problems).toContain(`${DESIRED_FIELDS[0]!.fieldKey} is integer, needs ${DESIRED_FIELDS[0]!.fieldType}`);
+    expect(problems).toContain(`${DESIRED_FIELDS[1]!.fieldKey} is required`);
+    expect(problems).toContain('not bound to board b2');
+  });
+
+  it('boardRules warns only when a setting cannot take effect', () => {
+    const config = configSchema.parse({ mc: {}, gateway: {}, discord: {}, loop: {}, watchdog: {}, delivery: {}, degrade: {}, ops: {} });
+    expect(boardRules(board(), config)).toMatchObject({ ok: true });
+    expect(boardRules(board(), config).warning).toBeUndefined();
+    const doneOn = { ...config, watchdog: { ...config.watchdog, doneOnSessionEnd: true } };
+    expect(boardRules(board(), doneOn)).toMatchObject({ ok: true, warning: true });
+    expect(boardRules(board({ requireApprovalForDone: false }), doneOn).warning).toBeUndefined();
+    expect(boardRules(board({ blockStatusChangesWithPendingApproval: true }), config).detail).toMatch(/pending/);
+  });
+
+  it('renderDoctor marks each line and puts hints only under failures and warnings', () => {
+    const text = renderDoctor({
+      ok: false,
+      checks: [
+        { name: 'a', ok: true, detail: 'fine', hint: 'unused' },
+        { name: 'b', ok: false, detail: 'broken', hint: 'fix b' },
+        { name: 'c', ok: true, skipped: true, detail: 'off' },
+        { name: 'd', ok: true, warning: true, detail: 'meh', hint: 'know d' },
+      ],
+    });
+    expect(text).toMatch(/^✓ a  fine$/m);
+    expect(text).toMatch(/^✗ b  broken\n\s+→ fix b$/m);
+    expect(text).toMatch(/^– c  off$/m);
+    expect(text).toMatch(/^! d  meh\n\s+→ know d$/m);
+    expect(text).not.toContain('unused');
+    expect(text).toMatch(/2 passed, 1 failed, 1 skipped, 1 with a warning/);
+  });
+});
+

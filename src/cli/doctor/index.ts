@@ -11,12 +11,10 @@ import { gatewayChecks } from './gateway.js';
 import { leaderCheck, memoryCheck } from './host.js';
 import { missionControlChecks } from './mission-control.js';
 
-export type { CheckResult } from './check.js';
+import type { DoctorReport } from './render.js';
 
-export interface DoctorReport {
-  ok: boolean;
-  checks: CheckResult[];
-}
+export type { CheckResult } from './check.js';
+export { renderDoctor, type DoctorReport } from './render.js';
 
 function configCheck(loaded: LoadedConfig): CheckResult {
   const counts = new Map<string, number>();
@@ -53,23 +51,4 @@ export async function runDoctor(loaded: LoadedConfig, mc: MissionControlApi | nu
     ...(c.hint ? { hint: scrub(c.hint) } : {}),
   }));
   return { ok: checks.every((c) => c.ok), checks };
-}
-
-/** One line per check: ✓ pass, ! pass with a consequence, ✗ fail, – skipped; hints indented under it. */
-export function renderDoctor(report: DoctorReport): string {
-  const width = Math.max(...report.checks.map((c) => c.name.length));
-  const lines: string[] = [];
-  for (const c of report.checks) {
-    const mark = c.skipped ? '–' : !c.ok ? '✗' : c.warning ? '!' : '✓';
-    lines.push(`${mark} ${c.name.padEnd(width)}  ${c.detail}`);
-    if (c.hint && (!c.ok || c.warning)) lines.push(`  ${' '.repeat(width)}  → ${c.hint}`);
-  }
-  const failed = report.checks.filter((c) => !c.ok).length;
-  const skipped = report.checks.filter((c) => c.skipped).length;
-  const warned = report.checks.filter((c) => c.warning).length;
-  lines.push(
-    '',
-    `${report.checks.length - failed - skipped} passed, ${failed} failed, ${skipped} skipped${warned > 0 ? `, ${warned} with a warning` : ''}`,
-  );
-  return `${lines.join('\n')}\n`;
 }
