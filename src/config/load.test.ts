@@ -56,7 +56,7 @@ describe('defaults', () => {
     expect(config.mc.apiUrl).toBeUndefined();
     expect(config.mc.boardIds).toEqual([]);
     expect(config.loop).toMatchObject({ dryRun: false, concurrency: 4, resyncSeconds: 30, backoffMinMs: 1_000, backoffMaxMs: 300_000 });
-    expect(config.degrade).toMatchObject({ degradePct: 90, recoverPct: 85, pausedConcerns: ['delivery', 'cost'] });
+    expect(config.degrade).toMatchObject({ degradePct: 90, recoverPct: 85, pausedConcerns: ['cost'] });
     expect(config.ops).toMatchObject({ leaseDurationSeconds: 15, renewDeadlineSeconds: 10, retryPeriodSeconds: 2 });
     expect(config.agents).toEqual({});
   });
