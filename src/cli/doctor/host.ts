@@ -6,6 +6,7 @@ import type { Config } from '../../config/index.js';
 import { hasHostSignal, readPressure, type PressureSample } from '../../clients/node-pressure/index.js';
 import { createLeaseClient } from '../../clients/kubernetes/lease.js';
 import { currentNamespace } from '../../clients/kubernetes/kubeconfig.js';
+import { makeNodeMemoryPressureReader } from '../../clients/kubernetes/node-memory-pressure.js';
 import { LockFileElector, pidAlive } from '../../runtime/leader/index.js';
 import { errorText, fail, pass, skip, warn, type CheckResult } from './check.js';
 
@@ -37,6 +38,22 @@ export async function memoryCheck(config: Config): Promise<CheckResult> {
   const detail = describeSample(sample) + where;
   if (sample.problems.length > 0) return warn('memory signal', detail, `unreadable: ${sample.problems.join('; ')}`);
   return pass('memory signal', detail);
+}
+
+/** MC_NODE_NAME: the kubelet's MemoryPressure condition, read the way degrade mode reads it (in a pod). */
+export async function nodePressureCheck(config: Config, kubeConfig: KubeConfig | undefined): Promise<CheckResult> {
+  const node = config.degrade.nodeName;
+  if (!node) return skip('node memory pressure', 'MC_NODE_NAME unset: the Node condition is not read');
+  if (!kubeConfig)
+    return warn('node memory pressure', `MC_NODE_NAME=${node} but no in-cluster Kubernetes configuration`, 'the Node condition is read only in a pod; outside one, unset MC_NODE_NAME');
+  try {
+    const pressure = await makeNodeMemoryPressureReader(kubeConfig, node)();
+    if (pressure === null)
+      return warn('node memory pressure', `node ${node}: no MemoryPressure condition (or Unknown)`, 'the kubelet reports no usable condition; degrade mode relies on the local signals');
+    return pass('node memory pressure', `node ${node}: MemoryPressure=${pressure ? 'True' : 'False'}`);
+  } catch (err) {
+    return fail('node memory pressure', `node ${node}: ${errorText(err)}`, 'the service account needs get on nodes (the ClusterRole in manifests/)');
+  }
 }
 
 function age(ms: number): string {

@@ -4,11 +4,12 @@
  */
 import type { Config, LoadedConfig } from '../../config/index.js';
 import type { MissionControlApi } from '../../clients/mission-control/api.js';
+import { loadKubeConfig } from '../../clients/kubernetes/kubeconfig.js';
 import { electionKubeConfig } from '../run-loop.js';
 import { errorText, fail, pass, scrubber, withDeadline, type CheckResult } from './check.js';
 import { discordChecks } from './discord.js';
 import { gatewayChecks } from './gateway.js';
-import { leaderCheck, memoryCheck } from './host.js';
+import { leaderCheck, memoryCheck, nodePressureCheck } from './host.js';
 import { missionControlChecks } from './mission-control.js';
 
 import type { DoctorReport } from './render.js';
@@ -41,7 +42,7 @@ export async function runDoctor(loaded: LoadedConfig, mc: MissionControlApi | nu
     guarded('mission control', deadline, () => missionControlChecks(config, mc)),
     guarded('gateway', deadline, () => gatewayChecks(config)),
     guarded('discord', deadline, () => discordChecks(config)),
-    guarded('memory signal', deadline, async () => [await memoryCheck(config)]),
+    guarded('memory signal', deadline, async () => [await memoryCheck(config), await nodePressureCheck(config, loadKubeConfig())]),
     guarded('leader', deadline, async () => [await leaderCheck(config, electionKubeConfig(config))]),
   ]);
   const scrub = scrubber([config.mc.authToken, config.gateway.token, config.discord.token]);
