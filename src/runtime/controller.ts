@@ -5,14 +5,9 @@ import {
   readStatus,
   taskKey,
   type Action,
-  type ChatMessage,
-  type GlobalSnapshot,
   type GlobalState,
   type PlannerSettings,
   type Reconciler,
-  type SessionUsage,
-  type TaskSnapshot,
-  type Wants,
 } from '../model/index.js';
 import type { MissionControlApi } from '../clients/mission-control/api.js';
 import { backoffDelay, jittered } from './backoff.js';
@@ -20,6 +15,7 @@ import { Executor, ExecutionError, type AppliedEntry, type Handlers, type Planne
 import type { GatewaySource } from './gateway-source.js';
 import type { GlobalStateFile } from './global-state.js';
 import { WorkQueue, type QueueHooks } from './queue.js';
+import { buildGlobalSnapshot, buildTaskSnapshot, type SnapshotDeps } from './snapshot.js';
 import { BoardStore, linkedTasks } from './store.js';
 
 export interface ControllerMetrics extends QueueHooks {
@@ -182,6 +178,18 @@ export class Controller {
     return keys;
   }
 
+  private snapshotDeps(): SnapshotDeps {
+    return {
+      mc: this.o.mc,
+      store: this.store,
+      settings: this.o.settings,
+      reconcilers: this.o.reconcilers,
+      global: this.globalState(),
+      ...(this.o.gateway ? { gateway: this.o.gateway } : {}),
+      ...(this.o.pressure ? { pressure: this.o.pressure } : {}),
+    };
+  }
+
   private globalState(): GlobalState {
     return { ...this.o.globalState.get(), degraded: this.o.degraded?.() ?? false, firstRunAt: { ...this.firstRunAt } };
   }
@@ -214,11 +222,11 @@ export class Controller {
       const task = board.tasks.get(ref.taskId);
       if (!task) return { entries: [] };
       ctx = { task, boundFields: board.boundFields };
-      const snapshot = await this.taskSnapshot(ref.boardId, task, now);
+      const snapshot = await buildTaskSnapshot(this.snapshotDeps(), ref.boardId, task, now);
       for (const r of this.taskReconcilers) if (r.scope === 'task') consider(r, () => r.plan(snapshot));
     } else {
       const r = this.globalReconcilers.find((g) => g.scope === 'global' && g.key === key);
-      if (r && r.scope === 'global') consider(r, () => r.plan(this.globalSnapshot(now)));
+      if (r && r.scope === 'global') consider(r, () => r.plan(buildGlobalSnapshot(this.snapshotDeps(), now)));
     }
     if (actions.length === 0) return { ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}), entries: [] };
 
@@ -269,61 +277,6 @@ export class Controller {
       } else admitted.push(a);
     }
     return { admitted, deferred };
-  }
-
-  private async taskSnapshot(boardId: string, task: TaskSnapshot['task'], now: number): Promise<TaskSnapshot> {
-    const board = this.store.state(boardId);
-    const history = new Map<string, ChatMessage[]>();
-    const usage = new Map<string, SessionUsage>();
-    const gw = this.o.gateway;
-    const base: Omit<TaskSnapshot, 'comments'> = {
-      now,
-      settings: this.o.settings,
-      board: board.board,
-      boardId,
-      task,
-      status: readStatus(task.fields),
-      approvals: this.store.approvalsOf(boardId, task.id),
-      ...(gw ? { gateway: gw.view({ history, usage }) } : {}),
-      global: this.globalState(),
-      boundFields: board.boundFields,
-    };
-    const wants: Wants = {};
-    for (const r of this.taskReconcilers) {
-      if (r.scope !== 'task' || !r.wants) continue;
-      const w = r.wants(task, base.status, base);
-      if (!w) continue;
-      wants.comments ||= w.comments;
-      wants.history = [...(wants.history ?? []), ...(w.history ?? [])];
-      wants.usage = [...(wants.usage ?? []), ...(w.usage ?? [])];
-    }
-    let comments: TaskSnapshot['comments'];
-    if (wants.comments) comments = (await this.o.mc.listComments(boardId, task.id)).items;
-    if (gw) {
-      for (const k of new Set(wants.history ?? [])) history.set(k, await gw.history(k));
-      for (const k of new Set(wants.usage ?? [])) {
-        const u = await gw.usage(k);
-        if (u) usage.set(k, u);
-      }
-    }
-    return { ...base, ...(comments ? { comments } : {}) };
-  }
-
-  private globalSnapshot(now: number): GlobalSnapshot {
-    return {
-      now,
-      settings: this.o.settings,
-      boards: [...this.store.boards.values()].map((b) => ({
-        boardId: b.boardId,
-        board: b.board,
-        tasks: [...b.tasks.values()],
-        approvals: [...b.approvals.values()],
-        fieldDefs: b.fieldDefs,
-      })),
-      ...(this.o.gateway ? { gateway: this.o.gateway.view({ history: new Map(), usage: new Map() }) } : {}),
-      global: this.globalState(),
-      ...(this.o.pressure ? { pressure: this.o.pressure() } : {}),
-    };
   }
 
   /** One full pass: sync, then every key once (bounded concurrency, no retries). For `once` and `plan`. */
