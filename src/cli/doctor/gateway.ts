@@ -31,12 +31,9 @@ export async function gatewayChecks(config: Config): Promise<CheckResult[]> {
   });
   const results: CheckResult[] = [];
   try {
-    let hello;
-    try {
-      hello = await client.connect();
-    } catch (err) {
-      return [fail('gateway', `${config.gateway.url}: ${errorText(err)}`, connectHint(err)), skip('gateway sessions', 'needs the gateway')];
-    }
+    const hello = await client.connect().catch((err: unknown) => err as Error);
+    if (hello instanceof Error)
+      return [fail('gateway', `${config.gateway.url}: ${errorText(hello)}`, connectHint(hello)), skip('gateway sessions', 'needs the gateway')];
     const scopes = hello.scopes;
     const detail = `${config.gateway.url} protocol ${hello.protocol}${hello.serverVersion ? `, openclaw ${hello.serverVersion}` : ''}, scopes ${scopes.length > 0 ? scopes.join(', ') : '(none)'}`;
     if (!scopes.includes('operator.read') && !scopes.includes('operator.admin'))
