@@ -1,6 +1,7 @@
 import {
   CONDITIONS_FIELD,
   idempotencyKey,
+  isTrue,
   taskKey,
   type Action,
   type Approval,
@@ -48,6 +49,14 @@ function truthyFlag(value: unknown): boolean {
 export const approvalsReconciler: TaskReconciler = {
   scope: 'task',
   name: NAME,
+
+  /**
+   * While a notice is out (ApprovalNotified=True) its resolution may already have happened: a fresh process
+   * (`once` under cron) only lists pending approvals, so ask for the resolved ones to send the follow-up.
+   */
+  wants(_task, status) {
+    return isTrue(status.conditions, APPROVAL_NOTIFIED) ? { resolvedApprovals: true } : undefined;
+  },
 
   plan(snap: TaskSnapshot): PlanResult {
     const { task, status } = snap;

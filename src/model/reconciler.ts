@@ -16,6 +16,11 @@ export interface Wants {
   history?: string[];
   /** session keys whose cumulative usage is needed */
   usage?: string[];
+  /**
+   * resolved approvals of the board (listed at most once per sync): a fresh process only knows pending ones,
+   * and a resolution follow-up needs the resolved row
+   */
+  resolvedApprovals?: boolean;
 }
 
 export interface TaskReconciler {

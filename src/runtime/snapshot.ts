@@ -53,6 +53,10 @@ export async function buildTaskSnapshot(d: SnapshotDeps, boardId: string, task: 
     wants.comments ||= w.comments;
     wants.history = [...(wants.history ?? []), ...(w.history ?? [])];
     wants.usage = [...(wants.usage ?? []), ...(w.usage ?? [])];
+    wants.resolvedApprovals ||= w.resolvedApprovals;
+  }
+  if (wants.resolvedApprovals && (await d.store.loadResolved(boardId))) {
+    base.approvals = d.store.approvalsOf(boardId, task.id);
   }
   let comments: TaskSnapshot['comments'];
   if (wants.comments) comments = (await d.mc.listComments(boardId, task.id)).items;

@@ -11,6 +11,8 @@ export interface BoardState {
   fieldDefs: FieldDefinition[];
   boundFields: Set<string>;
   syncedAt: number | null;
+  /** when resolved approvals were last listed (see loadResolved) */
+  resolvedLoadedAt: number | null;
 }
 
 /** What changed in a refresh, so only those keys are enqueued. */
@@ -36,7 +38,7 @@ export class BoardStore {
   state(boardId: string): BoardState {
     let s = this.boards.get(boardId);
     if (!s) {
-      s = { boardId, board: null, tasks: new Map(), approvals: new Map(), fieldDefs: [], boundFields: new Set(), syncedAt: null };
+      s = { boardId, board: null, tasks: new Map(), approvals: new Map(), fieldDefs: [], boundFields: new Set(), syncedAt: null, resolvedLoadedAt: null };
       this.boards.set(boardId, s);
     }
     return s;
@@ -83,6 +85,26 @@ export class BoardStore {
     }
     s.syncedAt = Date.now();
     return { changedTaskIds: [...new Set(changed)], removedTaskIds: removed, requests };
+  }
+
+  /**
+   * Resolved approvals of a board, listed at most once per refresh (a reconciler asked through wants()).
+   * Returns whether anything new was learned.
+   */
+  async loadResolved(boardId: string): Promise<boolean> {
+    const s = this.state(boardId);
+    if (s.resolvedLoadedAt !== null && s.syncedAt !== null && s.resolvedLoadedAt >= s.syncedAt) return false;
+    s.resolvedLoadedAt = Date.now();
+    let learned = false;
+    for (const status of ['approved', 'rejected'] as const) {
+      const listed = await this.mc.listApprovals(boardId, { status });
+      for (const a of listed.items) {
+        const before = s.approvals.get(a.id);
+        if (!before || before.status !== a.status) learned = true;
+        s.approvals.set(a.id, a);
+      }
+    }
+    return learned;
   }
 
   private async refreshResolved(boardId: string, ids: Set<string>): Promise<number> {
