@@ -40,7 +40,7 @@ describe('task-update reconciler', () => {
     expect(comments(first.actions)[0]).toMatch(/^\[mc-controller\] TASK_UPDATE from session .*status done → done, progress 100%, cost \$0.42/);
     expect(first.task.status).toBe('done');
     expect(first.task.fields).toMatchObject({ mc_progress: 100, mc_output_summary: 'report {v2} written', mc_actual_cost_usd: 0.42 });
-    expect(readStatus(first.task.fields).ledger[SEEN]).toMatchObject({ at: s.updatedAt, ext: KEY });
+    expect(readStatus(first.task.fields).ledger[SEEN]).toMatchObject({ at: s.updatedAt, ext: `${KEY} done` });
     // done tasks are out of scope, and even if they were not, the seen marker stops the read
     const second = pass({ ...first.task, status: 'in_progress' }, s, history);
     expect(second.wanted).toBeUndefined();
@@ -109,6 +109,11 @@ describe('task-update reconciler', () => {
     expect(second.actions).toEqual([]);
     // a running session without blocks: no write at all (the in-process cache avoids re-reads)
     expect(pass(linked(), session(), [say('thinking')]).actions).toEqual([]);
+    // a run that ends without moving updatedAt is still read again: the marker remembers the state too
+    const marked = pass(linked(), session({ status: 'done', updatedAt: NOW - 5 * MIN }), [say('thinking')]).task;
+    const ended = pass(marked, session({ status: 'failed', updatedAt: NOW - 5 * MIN }), [say('TASK_UPDATE {"status":"failed","error":"x"}')]);
+    expect(ended.wanted).toEqual({ history: [KEY] });
+    expect(ended.task.fields.mc_last_error).toBe('x');
   });
 
   it('unlinked, done, or gateway not synced: no history wanted', () => {

@@ -18,8 +18,11 @@ const sessionKeyOf = (task: Task): string | null => {
   return typeof v === 'string' && v.trim() ? v.trim() : null;
 };
 
-/** The row version the gateway source caches history by. */
-export const versionOf = (s: Session): number => s.updatedAt ?? s.lastActivityAt ?? 0;
+/** Newest row time: a run that ends may move only endedAt or lastActivityAt, not updatedAt. */
+export const versionOf = (s: Session): number => Math.max(s.updatedAt ?? 0, s.lastActivityAt ?? 0, s.endedAt ?? 0);
+/** What the seen marker remembers besides the time: which session, in which state (running → done must re-read). */
+const seenTag = (s: Session): string => `${s.key} ${s.status ?? 'unknown'}`;
+const isSeen = (entry: LedgerEntry | undefined, s: Session): boolean => entry?.at === versionOf(s) && entry.ext === seenTag(s);
 
 function linkedSession(task: Task, s: Pick<TaskSnapshot, 'gateway'>): Session | null {
   if (!MIRRORED_STATUSES.has(task.status)) return null;
@@ -44,7 +47,7 @@ export function plan(s: TaskSnapshot): PlanResult {
   if (!history) return { actions: [] };
   const version = versionOf(session);
   const seen = s.status.ledger[SEEN];
-  const mark: Record<string, LedgerEntry> = seen?.at === version && seen.ext === session.key ? {} : { [SEEN]: { s: 'done', at: version, ext: session.key } };
+  const mark: Record<string, LedgerEntry> = isSeen(seen, session) ? {} : { [SEEN]: { s: 'done', at: version, ext: seenTag(session) } };
   const ownUpdates = updatesIn(history).filter((u) => u.taskId === undefined || u.taskId === s.task.id);
   const ctx = { task: s.task, status: s.status, board: s.board, approvals: s.approvals, now: s.now, source: `session ${session.key}` };
   const actions = mirror(ctx, ownUpdates, mark);
@@ -68,8 +71,7 @@ export function plan(s: TaskSnapshot): PlanResult {
 function wants(task: Task, status: TaskSnapshot['status'], s: Omit<TaskSnapshot, 'comments'>) {
   const session = linkedSession(task, s);
   if (!session) return undefined;
-  const seen = status.ledger[SEEN];
-  return seen && seen.at === versionOf(session) && seen.ext === session.key ? undefined : { history: [session.key] };
+  return isSeen(status.ledger[SEEN], session) ? undefined : { history: [session.key] };
 }
 
 export const taskUpdateReconciler: TaskReconciler = { scope: 'task', name: NAME, wants, plan };
