@@ -27,14 +27,17 @@ export function electionKubeConfig(config: Config, env: NodeJS.ProcessEnv = proc
   return loadKubeConfig(mode === 'lease' && env['KUBECONFIG'] ? { file: env['KUBECONFIG'], env } : { env });
 }
 
-export function elector(config: Config, logger: Logger, onLost: (reason: string) => void): LeaderElector {
+export function elector(config: Config, logger: Logger, onLost: (reason: string) => void, onLeading?: () => void): LeaderElector {
   try {
     return createElector(
       { ...config.ops, mode: config.ops.leaderElection, stateDir: config.loop.stateDir },
       {
         kubeConfig: electionKubeConfig(config),
         callbacks: {
-          onStartedLeading: () => logger.info('leading: this instance acts'),
+          onStartedLeading: () => {
+            logger.info('leading: this instance acts');
+            onLeading?.();
+          },
           onStoppedLeading: onLost,
           onNewLeader: (id) => logger.info({ leader: id }, 'observed leader'),
         },
@@ -63,12 +66,21 @@ export async function runLoop(config: Config, logger: Logger): Promise<void> {
   let enqueueSession: (key: string) => void = () => undefined;
   let resyncAll: () => void = () => undefined;
   const gateway = gatewaySource(config, logger, { sessionChanged: (k) => enqueueSession(k), restarted: () => resyncAll() });
-  const leader = elector(config, logger, (reason) => {
-    // client-go semantics: a lost lease ends the process at once; the supervisor restarts it as a standby.
-    metrics.leader.set(0);
-    logger.error({ reason }, 'leadership lost: exiting');
-    process.exit(EXIT.failed);
-  });
+  let bootstrapOnTakeover = false;
+  const leader = elector(
+    config,
+    logger,
+    (reason) => {
+      // client-go semantics: a lost lease ends the process at once; the supervisor restarts it as a standby.
+      metrics.leader.set(0);
+      logger.error({ reason }, 'leadership lost: exiting');
+      process.exit(EXIT.failed);
+    },
+    () => {
+      if (!bootstrapOnTakeover) return;
+      void autoBootstrap(config, logger, mc).catch((err: Error) => logger.warn({ err: err.message }, 'bootstrap after takeover failed'));
+    },
+  );
   let onDegradeTransition: () => void = () => undefined;
   const degrade = await degradeWiring(config, logger, { onTransition: () => onDegradeTransition() });
   const { controller, globalState } = compose({
@@ -113,7 +125,6 @@ export async function runLoop(config: Config, logger: Logger): Promise<void> {
   );
   logger.info({ probes: servers[0]!.url, metrics: servers[1]!.url }, 'probe and metrics servers listening');
 
-  await autoBootstrap(config, logger, mc);
   if (gateway) {
     try {
       gateway.onHello(await gateway.api.connect());
@@ -122,6 +133,9 @@ export async function runLoop(config: Config, logger: Logger): Promise<void> {
     }
   }
   await leader.start();
+  // Only the leader writes, field definitions included: a standby bootstraps when (if ever) it takes over.
+  if (leader.isLeader()) await autoBootstrap(config, logger, mc);
+  bootstrapOnTakeover = true;
   metrics.leader.set(leader.isLeader() ? 1 : 0);
   const leaderGauge = setInterval(() => metrics.leader.set(leader.isLeader() ? 1 : 0), 2_000);
   leaderGauge.unref();
