@@ -13,8 +13,8 @@ export class GatewaySource {
   private synced = false;
   private startedAt: number | null = null;
   private bootId: string | null = null;
-  private readonly historyCache = new Map<string, { version: number; messages: ChatMessage[] }>();
-  private readonly usageCache = new Map<string, { version: number; usage: SessionUsage }>();
+  private readonly historyCache = new Map<string, { version: string | null; messages: ChatMessage[] }>();
+  private readonly usageCache = new Map<string, { version: string | null; usage: SessionUsage }>();
   private readonly warned = new Set<string>();
   lastSyncAt: number | null = null;
 
@@ -91,15 +91,18 @@ export class GatewaySource {
     return this.sessions.get(key);
   }
 
-  private version(key: string): number {
+  /** Cache version of a session's reads; null when the row has no time. Status and end time count too: a run
+   * may end without moving updatedAt, and a history read while it ran must not hide its final reply. */
+  private version(key: string): string | null {
     const s = this.sessions.get(key);
-    return s?.updatedAt ?? s?.lastActivityAt ?? 0;
+    const at = s?.updatedAt ?? s?.lastActivityAt;
+    return at === undefined ? null : `${at}:${s?.status ?? ''}:${s?.endedAt ?? ''}`;
   }
 
   async history(key: string, limit = 20): Promise<ChatMessage[]> {
     const version = this.version(key);
     const cached = this.historyCache.get(key);
-    if (cached && cached.version === version && version !== 0) return cached.messages;
+    if (cached && version !== null && cached.version === version) return cached.messages;
     const messages = await this.api.chatHistory(key, limit);
     this.historyCache.set(key, { version, messages });
     return messages;

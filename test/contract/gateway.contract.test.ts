@@ -16,6 +16,7 @@ import { GatewayDriver } from './driver.js';
 import { EXEC_COMMAND, startMockProvider } from './mock-provider.js';
 import { realGatewayInstalled, startRealGateway } from './real-gateway.js';
 import { defineGatewayContract, type ContractTarget } from './scenarios.js';
+import { taskLifecycleContract } from './task-lifecycle.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
@@ -55,6 +56,14 @@ async function simulatorTarget(): Promise<ContractTarget> {
       await put(key, { status: 'running', pendingApproval: { command } });
       return command;
     },
+    spawnTask: async (parentKey, label, task) => {
+      // what the mock model answers (mock-provider.ts), written as the child's transcript
+      const update = /MOCK_TASK_UPDATE (\{.*\})/.exec(task);
+      const reply = update ? `Work finished.\n\nTASK_UPDATE ${update[1]}\n` : 'echo';
+      await put(parentKey, { status: 'done' });
+      const messages = [{ role: 'user', text: `[Subagent Context] You are running as a subagent (depth 1/5).\n\n${task}` }, { role: 'assistant', text: reply }];
+      await put(`agent:main:subagent:${randomUUID()}`, { status: 'done', label, spawnedBy: parentKey, messages });
+    },
     stop: async () => {
       control.closeAllConnections();
       await new Promise<void>((ok) => control.close(() => ok()));
@@ -63,7 +72,7 @@ async function simulatorTarget(): Promise<ContractTarget> {
   };
 }
 
-defineGatewayContract('simulator', simulatorTarget, { settleMs: 5_000, usageMs: 5_000 });
+defineGatewayContract('simulator', simulatorTarget, { settleMs: 5_000, usageMs: 5_000 }, [taskLifecycleContract]);
 
 const realWanted = process.env.MC_CONTRACT_REAL === '1' || process.env.CI === 'true';
 
@@ -114,6 +123,7 @@ async function realTarget(): Promise<ContractTarget> {
       await driver.send(key, 'MOCK_EXEC please');
       return EXEC_COMMAND;
     },
+    spawnTask: async (parentKey, label, task) => void (await driver.send(parentKey, `MOCK_SPAWN label=${label} task=${task}`)),
     stop: async () => {
       const started = Date.now();
       await settleRuns(driver).catch((error: unknown) => console.warn(`could not settle runs before stop: ${String(error)}`));
@@ -126,7 +136,7 @@ async function realTarget(): Promise<ContractTarget> {
 }
 
 if (realWanted) {
-  defineGatewayContract('real openclaw@2026.9.6', realTarget, { settleMs: 60_000, usageMs: 45_000 });
+  defineGatewayContract('real openclaw@2026.9.6', realTarget, { settleMs: 60_000, usageMs: 45_000 }, [taskLifecycleContract]);
 } else {
   describe('gateway contract: real openclaw@2026.9.6', () => {
     it.skip('skipped: set MC_CONTRACT_REAL=1 (or CI=true) to install and run a real gateway', () => {});

@@ -8,6 +8,7 @@
  *   MOCK_FAIL_FAST            → HTTP 400 (not retried: the run fails within seconds)
  *   MOCK_FAIL                 → HTTP 500 on every call (the gateway retries 8 × up to 30 s, then marks the run failed)
  *   MOCK_SPAWN label=<label>  → a `tool_call` of sessions_spawn with that label
+ *     … task=<text>           (optional, the rest of the message) the child's task instead of a greeting
  *   MOCK_EXEC                 → an `exec` of a harmless command (approval wait under tools.exec.mode "ask")
  *   MOCK_TASK_UPDATE <json>   → a reply carrying a `TASK_UPDATE <json>` block
  *   MOCK_SLEEP                → no answer for 90 s (abort / stall scenarios)
@@ -134,12 +135,12 @@ export async function startMockProvider(): Promise<MockProvider> {
         textReply(res, 'done: the tool finished');
         return;
       }
-      const spawn = /MOCK_SPAWN label=(\S+)/.exec(text);
+      const spawn = /MOCK_SPAWN label=(\S+)(?: task=([\s\S]+))?/.exec(text);
       if (spawn) {
         record('spawn');
         toolReply(res, 'tool_call', {
           id: 'sessions_spawn',
-          args: { task: 'Reply with a short greeting for the contract test.', label: spawn[1] },
+          args: { task: spawn[2] ?? 'Reply with a short greeting for the contract test.', label: spawn[1] },
         });
         return;
       }

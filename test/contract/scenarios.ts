@@ -20,6 +20,8 @@ export interface ContractTarget {
   startSpawn(parentKey: string, label: string): Promise<void>;
   /** a run that ends up waiting on an exec approval; returns the command */
   startApprovalWait(key: string): Promise<string>;
+  /** a parent run that spawns one sub-agent with this label and task (the mock answers the task's MOCK_* word) */
+  spawnTask?(parentKey: string, label: string, task: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -47,7 +49,15 @@ async function eventually<T>(what: string, timeoutMs: number, probe: () => Promi
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
 }
 
-export function defineGatewayContract(name: string, makeTarget: () => Promise<ContractTarget>, opts: ContractOptions): void {
+/** More scenarios that reuse this describe's gateway (one real gateway start); they get the started target. */
+export type ContractExtension = (target: () => ContractTarget, opts: ContractOptions) => void;
+
+export function defineGatewayContract(
+  name: string,
+  makeTarget: () => Promise<ContractTarget>,
+  opts: ContractOptions,
+  extensions: readonly ContractExtension[] = [],
+): void {
   describe(`gateway contract: ${name}`, () => {
     const run = randomUUID().slice(0, 8);
     const keys = {
@@ -192,5 +202,7 @@ export function defineGatewayContract(name: string, makeTarget: () => Promise<Co
       expect(requests).toBeGreaterThanOrEqual(1);
       expect(new Set(sessions.map((s) => s.key)).size).toBe(sessions.length);
     });
+
+    for (const extend of extensions) extend(() => target, opts);
   });
 }
