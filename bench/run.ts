@@ -1,0 +1,68 @@
+/**
+ * `npm run bench -- [--json] [--only steady|latency] [--tasks 1000,10000] [--sessions-without-usage]
+ *   [--events 50] [--modes sse,poll] [--kinds approval-to-discord,done-to-delivered,idle-to-stalled]`
+ * Steady-state passes and event latencies against the embedded sandbox. Not part of `npm test`.
+ */
+import { steadyPass } from './steady.js';
+import { LATENCY_EVENTS, latencyBench, type LatencyEvent } from './latency.js';
+
+interface Args {
+  json: boolean;
+  only: 'steady' | 'latency' | null;
+  tasks: number[];
+  events: number;
+  modes: ('sse' | 'poll')[];
+  kinds: LatencyEvent[];
+  usage: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { json: false, only: null, tasks: [1000, 10000], events: 50, modes: ['sse', 'poll'], kinds: ['approval-to-discord', 'done-to-delivered', 'idle-to-stalled'], usage: true };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--json') args.json = true;
+    else if (a === '--only') {
+      const v = next();
+      if (v !== 'steady' && v !== 'latency') throw new Error('--only takes steady or latency');
+      args.only = v;
+    } else if (a === '--tasks') args.tasks = next().split(',').map(Number);
+    else if (a === '--events') args.events = Number(next());
+    else if (a === '--kinds') {
+      args.kinds = next().split(',') as LatencyEvent[];
+      const unknown = args.kinds.filter((k) => !LATENCY_EVENTS.includes(k));
+      if (unknown.length > 0) throw new Error(`unknown latency event(s): ${unknown.join(', ')}`);
+    } else if (a === '--modes') {
+      args.modes = next().split(',') as Args['modes'];
+      if (args.modes.some((m) => m !== 'sse' && m !== 'poll')) throw new Error('--modes takes sse and/or poll');
+    }
+    else if (a === '--sessions-without-usage') args.usage = false;
+    else throw new Error(`unknown option ${a}`);
+  }
+  if (args.tasks.some((n) => !Number.isInteger(n) || n < 1)) throw new Error('--tasks takes positive integers');
+  if (!Number.isInteger(args.events) || args.events < 1) throw new Error('--events takes a positive integer');
+  return args;
+}
+
+function print(args: Args, result: Record<string, unknown>): void {
+  if (args.json) {
+    const { detail: _detail, ...flat } = result;
+    process.stdout.write(`${JSON.stringify(flat)}\n`);
+  } else process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  if (args.only !== 'latency') for (const n of args.tasks) print(args, { ...(await steadyPass(n, { usage: args.usage })) });
+  if (args.only !== 'steady')
+    for (const mode of args.modes) for (const r of await latencyBench(mode, args.kinds, args.events)) print(args, { ...r });
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench: ${(err as Error).message}\n`);
+  process.exit(1);
+});
