@@ -3,9 +3,8 @@ import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
-import { currentNamespace, loadKubeConfig } from '../clients/kubernetes/kubeconfig.js';
-import { makeNodeMemoryPressureReader } from '../clients/kubernetes/node-memory-pressure.js';
-import { KubernetesScaler } from '../clients/kubernetes/scale.js';
+import { currentNamespace } from '../clients/kubernetes/environment.js';
+import type { KubernetesScaler } from '../clients/kubernetes/scale.js';
 import {
   DegradeInputCache,
   DegradeMonitor,
@@ -14,11 +13,11 @@ import {
   readKitResourceState,
   writeKitResourceState,
 } from '../runtime/degrade/index.js';
-import { makeScaleHandler } from '../runtime/effects/kubernetes-scale.js';
 import { makeKillHandler } from '../runtime/effects/process-kill.js';
 import type { Handlers } from '../runtime/executor.js';
 import type { GlobalStateFile } from '../runtime/global-state.js';
 import { degradePlannerSettingsFromConfig } from '../../reconcilers/degrade/index.js';
+import { kubeConfig } from './kube.js';
 
 /** The kit's resource state file; the kit kept it in the OpenClaw workspace, we default to our state folder. */
 export function resourceStateFile(config: Config): string {
@@ -62,7 +61,17 @@ export async function degradeWiring(
   opts: { onTransition?: (mode: string) => void; kubeConfig?: KubeConfig | undefined; oneShot?: boolean } = {},
 ): Promise<DegradeWiring> {
   const c = config.degrade;
-  const kc = opts.kubeConfig ?? loadKubeConfig();
+  const kc = opts.kubeConfig ?? (await kubeConfig());
+  // The Kubernetes client is loaded only when the node or workloads are actually read.
+  const wantsScale = Boolean(c.scaleSelector || c.scaleNames.length > 0);
+  const k8s =
+    kc && (c.nodeName || wantsScale)
+      ? {
+          ...(await import('../clients/kubernetes/node-memory-pressure.js')),
+          ...(await import('../clients/kubernetes/scale.js')),
+          ...(await import('../runtime/effects/kubernetes-scale.js')),
+        }
+      : null;
   const stateFile = resourceStateFile(config);
   const restored = await readKitResourceState(stateFile).catch(() => null);
   const machine = opts.oneShot ? restoreMachine(config) : undefined;
@@ -75,7 +84,7 @@ export async function degradeWiring(
     root: c.hostRoot,
     ...(restored ? { restored } : {}),
     ...(machine ? { restoredState: machine } : {}),
-    ...(c.nodeName && kc ? { readNodeMemoryPressure: makeNodeMemoryPressureReader(kc, c.nodeName) } : {}),
+    ...(c.nodeName && kc && k8s ? { readNodeMemoryPressure: k8s.makeNodeMemoryPressureReader(kc, c.nodeName) } : {}),
     onTransition: (t, status) => {
       void inputs
         ?.refresh()
@@ -83,10 +92,9 @@ export async function degradeWiring(
         .finally(() => opts.onTransition?.(status.mode));
     },
   });
-  const scaling = (c.scaleSelector || c.scaleNames.length > 0) && kc;
-  if ((c.scaleSelector || c.scaleNames.length > 0) && !kc)
+  if (wantsScale && !kc)
     logger.warn('MC_DEGRADE_SCALE_SELECTOR/NAMES set but no Kubernetes configuration found: scale-down disabled');
-  const scaler = scaling ? new KubernetesScaler(kc) : null;
+  const scaler: KubernetesScaler | null = wantsScale && kc && k8s ? new k8s.KubernetesScaler(kc) : null;
   inputs = new DegradeInputCache({
     monitor,
     ...(scaler && kc
@@ -105,7 +113,7 @@ export async function degradeWiring(
     onSkip: (problem) => logger.warn({ problem }, 'degrade: workload skipped'),
   });
   const handlers: Handlers = {};
-  if (scaler) handlers['k8s.scale'] = makeScaleHandler(scaler);
+  if (scaler && k8s) handlers['k8s.scale'] = k8s.makeScaleHandler(scaler);
   if (c.kill) handlers['process.kill'] = makeKillHandler({ root: c.hostRoot });
   const wiring: DegradeWiring = {
     monitor,

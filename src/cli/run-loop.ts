@@ -1,7 +1,6 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
-import { loadKubeConfig } from '../clients/kubernetes/kubeconfig.js';
 import type { MissionControlApi } from '../clients/mission-control/api.js';
 import { DESIRED_FIELDS } from '../model/index.js';
 import { runBootstrap } from '../runtime/bootstrap.js';
@@ -15,24 +14,30 @@ import { missionControl } from './context.js';
 import { CliExit, EXIT } from './exit-codes.js';
 import { gatewaySource } from './gateway.js';
 import { handlersFor } from './handlers.js';
+import { kubeConfig } from './kube.js';
 
 /**
  * The KubeConfig leader election uses: none for lockfile/none; in a pod the service account; with an explicit
  * MC_LEADER_ELECTION=lease also the file named by KUBECONFIG (otherwise `lease` could never work outside a pod).
  * `auto` ignores KUBECONFIG so a developer's kubectl context never turns a local run into a Lease holder.
  */
-export function electionKubeConfig(config: Config, env: NodeJS.ProcessEnv = process.env): KubeConfig | undefined {
+export async function electionKubeConfig(config: Config, env: NodeJS.ProcessEnv = process.env): Promise<KubeConfig | undefined> {
   const mode = config.ops.leaderElection;
   if (mode === 'lockfile' || mode === 'none') return undefined;
-  return loadKubeConfig(mode === 'lease' && env['KUBECONFIG'] ? { file: env['KUBECONFIG'], env } : { env });
+  return kubeConfig(mode === 'lease' && env['KUBECONFIG'] ? { file: env['KUBECONFIG'], env } : { env });
 }
 
-export function elector(config: Config, logger: Logger, onLost: (reason: string) => void, onLeading?: () => void): LeaderElector {
+export async function elector(
+  config: Config,
+  logger: Logger,
+  onLost: (reason: string) => void,
+  onLeading?: () => void,
+): Promise<LeaderElector> {
   try {
-    return createElector(
+    return await createElector(
       { ...config.ops, mode: config.ops.leaderElection, stateDir: config.loop.stateDir },
       {
-        kubeConfig: electionKubeConfig(config),
+        kubeConfig: await electionKubeConfig(config),
         callbacks: {
           onStartedLeading: () => {
             logger.info('leading: this instance acts');
@@ -67,7 +72,7 @@ export async function runLoop(config: Config, logger: Logger): Promise<void> {
   let resyncAll: () => void = () => undefined;
   const gateway = gatewaySource(config, logger, { sessionChanged: (k) => enqueueSession(k), restarted: () => resyncAll() });
   let bootstrapOnTakeover = false;
-  const leader = elector(
+  const leader = await elector(
     config,
     logger,
     (reason) => {

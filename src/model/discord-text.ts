@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { escapeMarkdown } from 'discord.js';
+import { escapeMarkdown } from '@discordjs/formatters';
 
 /**
  * Pure text helpers for Discord messages, shared by the planners (which may import only `src/model/`)

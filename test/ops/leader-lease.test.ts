@@ -177,14 +177,14 @@ describe('Lease leader election against the fake API server', () => {
     k8s = await startFakeKubernetes(); // afterEach closes it
   });
 
-  it('builds a lease elector from settings and rejects bad timing', () => {
+  it('builds a lease elector from settings and rejects bad timing', async () => {
     const settings = { leaseName: LEASE, leaseNamespace: NS, leaseDurationSeconds: 15, renewDeadlineSeconds: 10, retryPeriodSeconds: 2 };
-    const built = createElector({ ...settings, identity: 'x' }, { kubeConfig: k8s.kubeConfig(NS) });
+    const built = await createElector({ ...settings, identity: 'x' }, { kubeConfig: k8s.kubeConfig(NS) });
     expect(built.kind).toBe('lease');
-    expect(() => createElector({ ...settings, retryPeriodSeconds: 9 }, { kubeConfig: k8s.kubeConfig(NS) })).toThrow(
+    await expect(createElector({ ...settings, retryPeriodSeconds: 9 }, { kubeConfig: k8s.kubeConfig(NS) })).rejects.toThrow(
       LeaderElectionConfigError,
     );
-    expect(createElector({ ...settings, lockFile: '/tmp/x.lock' }).kind).toBe('lockfile');
-    expect(createElector({ ...settings, mode: 'none' }).kind).toBe('single');
+    expect((await createElector({ ...settings, lockFile: '/tmp/x.lock' })).kind).toBe('lockfile');
+    expect((await createElector({ ...settings, mode: 'none' })).kind).toBe('single');
   });
 });

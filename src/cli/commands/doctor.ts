@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import { MissionControlClient } from '../../clients/mission-control/index.js';
 import { createLogger } from '../../runtime/logger.js';
 import { loadOrExit, type GlobalFlags } from '../context.js';
-import { renderDoctor, runDoctor } from '../doctor/index.js';
 import { EXIT } from '../exit-codes.js';
 
 export function registerDoctor(program: Command): void {
@@ -20,6 +19,8 @@ export function registerDoctor(program: Command): void {
         config.mc.apiUrl && config.mc.authToken
           ? new MissionControlClient({ apiUrl: config.mc.apiUrl, token: config.mc.authToken, timeoutMs: config.mc.timeoutMs, retries: 1, logger })
           : null;
+      // Loaded on demand: the checks pull in the Kubernetes and Discord clients, which other commands avoid.
+      const { renderDoctor, runDoctor } = await import('../doctor/index.js');
       const report = await runDoctor(loaded, mc);
       process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : renderDoctor(report));
       process.exitCode = report.ok ? EXIT.ok : EXIT.failed;

@@ -15,7 +15,7 @@ import { gatewaySource } from '../gateway.js';
 async function onePass(config: Config, logger: Logger, mode: 'apply' | 'plan'): Promise<PassReport | null> {
   const mc = missionControl(config, logger);
   // Only one instance writes at a time: a `once` that finds the lock (or Lease) held does nothing.
-  const leader = mode === 'apply' ? elector(config, logger, () => undefined) : null;
+  const leader = mode === 'apply' ? await elector(config, logger, () => undefined) : null;
   if (leader && !(await leader.tryAcquire())) {
     logger.warn({ holder: leader.currentHolder() }, 'another instance holds the controller lock; nothing done');
     return null;

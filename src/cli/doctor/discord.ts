@@ -2,7 +2,8 @@
  * Discord checks with reads only (GET /channels/{id}, which also proves the token); the doctor never posts.
  * The client in src/clients/discord has no channel read, so this uses discord.js REST the same way.
  */
-import { DiscordAPIError, REST, Routes } from 'discord.js';
+import { DiscordAPIError, REST } from '@discordjs/rest';
+import { Routes } from 'discord-api-types/v10';
 import { z } from 'zod';
 import type { Config } from '../../config/index.js';
 import { errorText, fail, pass, skip, type CheckResult } from './check.js';

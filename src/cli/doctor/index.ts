@@ -4,7 +4,7 @@
  */
 import type { Config, LoadedConfig } from '../../config/index.js';
 import type { MissionControlApi } from '../../clients/mission-control/api.js';
-import { loadKubeConfig } from '../../clients/kubernetes/kubeconfig.js';
+import { kubeConfig } from '../kube.js';
 import { electionKubeConfig } from '../run-loop.js';
 import { errorText, fail, pass, scrubber, withDeadline, type CheckResult } from './check.js';
 import { discordChecks } from './discord.js';
@@ -42,8 +42,8 @@ export async function runDoctor(loaded: LoadedConfig, mc: MissionControlApi | nu
     guarded('mission control', deadline, () => missionControlChecks(config, mc)),
     guarded('gateway', deadline, () => gatewayChecks(config)),
     guarded('discord', deadline, () => discordChecks(config)),
-    guarded('memory signal', deadline, async () => [await memoryCheck(config), await nodePressureCheck(config, loadKubeConfig())]),
-    guarded('leader', deadline, async () => [await leaderCheck(config, electionKubeConfig(config))]),
+    guarded('memory signal', deadline, async () => [await memoryCheck(config), await nodePressureCheck(config, await kubeConfig())]),
+    guarded('leader', deadline, async () => [await leaderCheck(config, await electionKubeConfig(config))]),
   ]);
   const scrub = scrubber([config.mc.authToken, config.gateway.token, config.discord.token]);
   const checks = [configCheck(loaded), ...groups.flat()].map((c) => ({

@@ -1,4 +1,5 @@
-import { DiscordAPIError, HTTPError, REST, RateLimitError, Routes, type RateLimitData } from 'discord.js';
+import { DiscordAPIError, HTTPError, REST, RateLimitError, type RateLimitData } from '@discordjs/rest';
+import { Routes } from 'discord-api-types/v10';
 import type { Logger } from 'pino';
 import { CONTENT_LIMIT, EMBED_DESCRIPTION_LIMIT, NONCE_LIMIT } from '../../model/discord-text.js';
 import type { DiscordApi, DiscordCallOptions, DiscordMessage, DiscordPostInput } from './api.js';
@@ -31,7 +32,7 @@ const STORM_WINDOW_MS = 2_000;
 const STORM_BACKOFF_MS = 5_000;
 
 /**
- * Discord over REST only (discord.js `REST`, never a gateway login). Every post disables mention parsing
+ * Discord over REST only (`@discordjs/rest`, the REST layer of discord.js imported alone so a start does not load the whole library; never a gateway login). Every post disables mention parsing
  * and carries a caller-chosen nonce with enforce_nonce, so the library's own re-sends and our retries
  * after a crash are deduplicated by Discord within its nonce window.
  */

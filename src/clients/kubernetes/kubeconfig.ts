@@ -3,14 +3,10 @@
  * Elsewhere an explicit file from validated config, never the silent `http://localhost:8080`
  * fallback of `loadFromDefault()` (controller-practices §5.2).
  */
-import { readFileSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
+import { isInCluster } from './environment.js';
 
-const SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
-
-export function isInCluster(env: NodeJS.ProcessEnv = process.env): boolean {
-  return Boolean(env['KUBERNETES_SERVICE_HOST'] && env['KUBERNETES_SERVICE_PORT']);
-}
+export { currentNamespace, isInCluster } from './environment.js';
 
 export interface KubeConfigSource {
   /** Path to a kubeconfig file; wins over in-cluster detection. */
@@ -31,15 +27,4 @@ export function loadKubeConfig(source: KubeConfigSource = {}): KubeConfig | unde
     return kc;
   }
   return undefined;
-}
-
-/** The pod's own namespace from the service-account mount, or the kubeconfig context's. */
-export function currentNamespace(kc: KubeConfig, readFile: (p: string) => string = (p) => readFileSync(p, 'utf8')): string {
-  try {
-    const fromMount = readFile(SERVICE_ACCOUNT_NAMESPACE).trim();
-    if (fromMount) return fromMount;
-  } catch {
-    // Not in a pod: fall through to the context.
-  }
-  return kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
 }

@@ -12,45 +12,9 @@ import {
 // client-node exports no helper to attach an AbortSignal; its middleware contract needs this `of`.
 import { of } from '@kubernetes/client-node/dist/gen/rxjsStub.js';
 import { z } from 'zod';
+import { LeaseApiError, LeaseConflictError, type LeaseClient, type LeaseRecord } from './lease-types.js';
 
-export interface LeaseRecord {
-  holderIdentity: string | null;
-  leaseDurationSeconds: number;
-  /** epoch ms, null when unset */
-  acquireTime: number | null;
-  renewTime: number | null;
-  leaseTransitions: number;
-  /** opaque; empty for a record not yet stored */
-  resourceVersion: string;
-}
-
-/** Someone else wrote first (409 Conflict / AlreadyExists): the race is lost, not an outage. */
-export class LeaseConflictError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'LeaseConflictError';
-  }
-}
-
-export class LeaseApiError extends Error {
-  constructor(
-    message: string,
-    readonly code: number | undefined,
-  ) {
-    super(message);
-    this.name = 'LeaseApiError';
-  }
-}
-
-export interface LeaseClient {
-  readonly namespace: string;
-  readonly name: string;
-  /** undefined when the Lease does not exist */
-  get(signal?: AbortSignal): Promise<LeaseRecord | undefined>;
-  create(record: Omit<LeaseRecord, 'resourceVersion'>, signal?: AbortSignal): Promise<LeaseRecord>;
-  /** Replaces with `record.resourceVersion` as the precondition. */
-  replace(record: LeaseRecord, signal?: AbortSignal): Promise<LeaseRecord>;
-}
+export { LeaseApiError, LeaseConflictError, type LeaseClient, type LeaseRecord } from './lease-types.js';
 
 // client-node 1.4.0 types MicroTime as Date but hands back the raw string; accept both.
 const timeSchema = z

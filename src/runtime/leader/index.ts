@@ -4,8 +4,7 @@
  */
 import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { createLeaseClient } from '../../clients/kubernetes/lease.js';
-import { currentNamespace } from '../../clients/kubernetes/kubeconfig.js';
+import { currentNamespace } from '../../clients/kubernetes/environment.js';
 import { defaultIdentity } from './identity.js';
 import { LeaseElector } from './lease-elector.js';
 import { LockFileElector } from './lock-file-elector.js';
@@ -33,8 +32,11 @@ export interface ElectorDeps {
   logger?: ElectionLogger;
 }
 
-/** Throws LeaderElectionConfigError on bad timing (lease > renew > 1.2 × retry). */
-export function createElector(settings: ElectionSettings, deps: ElectorDeps = {}): LeaderElector {
+/**
+ * Throws LeaderElectionConfigError on bad timing (lease > renew > 1.2 × retry). The Lease client (and with it
+ * the Kubernetes client library) is loaded only when a Lease is used.
+ */
+export async function createElector(settings: ElectionSettings, deps: ElectorDeps = {}): Promise<LeaderElector> {
   const identity = settings.identity ?? defaultIdentity();
   const timing = fromSeconds(settings);
   const mode = settings.mode ?? 'auto';
@@ -42,6 +44,7 @@ export function createElector(settings: ElectionSettings, deps: ElectorDeps = {}
   if (mode === 'lease' || (mode === 'auto' && deps.kubeConfig)) {
     if (!deps.kubeConfig) throw new Error('leader election mode "lease" needs a Kubernetes configuration');
     const namespace = settings.leaseNamespace ?? currentNamespace(deps.kubeConfig);
+    const { createLeaseClient } = await import('../../clients/kubernetes/lease.js');
     return new LeaseElector({
       client: createLeaseClient(deps.kubeConfig, namespace, settings.leaseName),
       identity,
