@@ -1,13 +1,13 @@
-import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import { z } from 'zod';
 import type { Config } from '../../config/index.js';
 import type { Board, Task } from '../../model/index.js';
 import type { MissionControlClient } from '../../clients/mission-control/index.js';
+import { readKitResourceState } from '../../runtime/degrade/kit-state.js';
 import { Executor, type PlannedEntry } from '../../runtime/executor.js';
 import { GlobalStateFile } from '../../runtime/global-state.js';
 import { BoardStore } from '../../runtime/store.js';
 import { loadOrExit, loggerFor, missionControl, type GlobalFlags } from '../context.js';
+import { resourceStateFile } from '../degrade.js';
 import { CliExit, EXIT } from '../exit-codes.js';
 
 export interface TaskCli {
@@ -47,18 +47,9 @@ export async function boardExecutor(cli: TaskCli, taskId: string): Promise<{ exe
   return { executor, store, task, boundFields: state.boundFields, board: state.board };
 }
 
-const kitState = z.looseObject({ mode: z.string() });
-
-/** Degrade mode as the kit's state file says (MC_RESOURCE_STATE_FILE); no file configured or readable → not degraded. */
+/** Degrade mode as the kit-compatible state file says (the one `run`/`once` keep current); unreadable → not degraded. */
 export async function degradedMode(config: Config): Promise<boolean> {
-  const path = config.degrade.stateFile;
-  if (!path) return false;
-  try {
-    const parsed = kitState.safeParse(JSON.parse(await readFile(path, 'utf8')));
-    return parsed.success && parsed.data.mode === 'degrade';
-  } catch {
-    return false;
-  }
+  return (await readKitResourceState(resourceStateFile(config)).catch(() => null))?.mode === 'degrade';
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -1,5 +1,6 @@
 import type { Task } from '../../model/index.js';
 import { CliExit, EXIT } from '../exit-codes.js';
+import { resourceStateFile } from '../degrade.js';
 import { degradedMode, findTask, write, type TaskCli } from './shared.js';
 
 export interface SpawnOptions {
@@ -55,7 +56,7 @@ export async function spawnPayload(cli: TaskCli, taskId: string, o: SpawnOptions
   if (!o.force && (await degradedMode(cli.config)))
     throw new CliExit(
       EXIT.attention,
-      `degrade mode is active (${cli.config.degrade.stateFile} says mode=degrade): not spawning new work while memory is short; wait for normal mode or pass --force`,
+      `degrade mode is active (${resourceStateFile(cli.config)} says mode=degrade): not spawning new work while memory is short; wait for normal mode or pass --force`,
     );
   const task = await findTask(cli.mc, cli.boardId, taskId);
   const args = spawnArgs(task, { ...(o.agent ? { agent: o.agent } : {}), ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}) });
