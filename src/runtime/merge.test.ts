@@ -325,3 +325,33 @@ describe('summaryOf', () => {
     expect(summaryOf(s)).toBe(want);
   });
 });
+
+describe('mergeChanges: one pass, one story', () => {
+  it('drops the comment of a transition a later change in the same pass overrides', () => {
+    const w = merge(task(), [
+      {
+        status: 'review',
+        conditions: [{ type: 'SessionLinked', status: 'False', reason: 'MissingSessionKey' }],
+        comment: '[mc-controller] no session key: moved to review',
+      },
+      {
+        status: 'in_progress',
+        fields: { mc_session_key: 'agent:main:subagent:x' },
+        conditions: [{ type: 'SessionLinked', status: 'True', reason: 'Linked' }],
+        comment: '[mc-controller] linked to agent:main:subagent:x',
+      },
+    ])!;
+    expect(w.comment).toBe('[mc-controller] linked to agent:main:subagent:x');
+    expect(w.status).toBeUndefined(); // the task already is in_progress
+    const stored = w.fields[CONDITIONS_FIELD] as ControllerStatus;
+    expect(stored.conditions.find((c) => c.type === 'SessionLinked')).toMatchObject({ status: 'True', reason: 'Linked' });
+  });
+
+  it('keeps the comments of changes to different conditions', () => {
+    const w = merge(task(), [
+      { conditions: [{ type: 'Stalled', status: 'True', reason: 'NoActivity' }], comment: 'a' },
+      { conditions: [{ type: 'Delivered', status: 'True', reason: 'Posted' }], comment: 'b' },
+    ])!;
+    expect(w.comment).toBe('a\n\nb');
+  });
+});

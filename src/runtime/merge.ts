@@ -62,10 +62,15 @@ export function mergeChanges(
   let ledger = { ...current.ledger };
   let statusChanged = false;
   let ledgerTouched = false;
-  for (const change of changes) {
+  // A condition set by two changes in one pass (the watchdog flags a missing key while session-link links the
+  // task) ends as the last one says; the earlier transition's comment would contradict it, so it is dropped.
+  const lastSetter = new Map<string, number>();
+  changes.forEach((c, i) => c.conditions?.forEach((cond) => lastSetter.set(cond.type, i)));
+  const superseded = (i: number) => (changes[i]?.conditions ?? []).some((cond) => (lastSetter.get(cond.type) ?? i) > i);
+  for (const [i, change] of changes.entries()) {
     if (change.status) status = change.status;
     Object.assign(fields, change.fields ?? {});
-    if (change.comment) comments.push(change.comment);
+    if (change.comment && !superseded(i)) comments.push(change.comment);
     for (const c of change.conditions ?? []) {
       const r = setCondition(conditions, c, now);
       if (r.changed) {
