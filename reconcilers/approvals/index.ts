@@ -8,6 +8,7 @@ import {
   type PlanResult,
   type TaskReconciler,
   type TaskSnapshot,
+  truthyFlag,
 } from '../../src/model/index.js';
 import { followUpMessage, noticeMessage, taskLink } from './format.js';
 
@@ -39,12 +40,6 @@ export function ownerOf(approval: Approval): string | null {
   return approval.taskId ?? approval.taskIds[0] ?? null;
 }
 
-const FALSY = new Set(['', '0', 'false', 'no', 'off', 'null']);
-function truthyFlag(value: unknown): boolean {
-  if (value === undefined || value === null || value === false || value === 0) return false;
-  if (typeof value === 'string') return !FALSY.has(value.trim().toLowerCase());
-  return true;
-}
 
 export const approvalsReconciler: TaskReconciler = {
   scope: 'task',

@@ -11,6 +11,7 @@ import {
   type TaskReconciler,
   type TaskSnapshot,
   type Wants,
+  truthyFlag,
 } from '../../src/model/index.js';
 import { deliveryMessage } from './format.js';
 import { outputSummaryOf, pickSummary } from './summary.js';
@@ -38,14 +39,7 @@ const FIRST_RUN_UNKNOWN_REQUEUE_MS = 5_000;
 /** comments were wanted but not supplied: wait for a snapshot that has them rather than post a worse message */
 const COMMENTS_MISSING_REQUEUE_MS = 30_000;
 
-const FALSY = new Set(['', '0', 'false', 'no', 'off', 'null']);
 
-/** The kit's reading of a boolean field: missing, null, false, 0 and "", "0", "false", "no", "off" are false. */
-export function truthyFlag(value: unknown): boolean {
-  if (value === undefined || value === null || value === false || value === 0) return false;
-  if (typeof value === 'string') return !FALSY.has(value.trim().toLowerCase());
-  return true;
-}
 
 /**
  * Whether the current completion counts as delivered. The legacy field rules when it is bound to the board
@@ -139,25 +133,27 @@ function post(snap: TaskSnapshot): Action {
   };
 }
 
-function skippedAsBacklog(snap: TaskSnapshot): Action {
-  const { task, boardId, boundFields } = snap;
-  const n = deliveriesDone(task.id, snap.status);
+/** A mark-only change (no post), keyed per completion so a later completion gets its own. */
+function mark(snap: TaskSnapshot, tag: string, reason: string, change: TaskChange): Action {
+  const { task, boardId } = snap;
   return {
     type: 'task.patch',
     key: taskKey(boardId, task.id),
     reconciler: NAME,
-    reason: 'done before the controller first ran on this board; marked delivered without posting (backlog=skip)',
-    idempotencyKey: idempotencyKey(task.id, 'delivery-backlog', n),
+    reason,
+    idempotencyKey: idempotencyKey(task.id, tag, deliveriesDone(task.id, snap.status)),
     boardId,
     taskId: task.id,
-    change: {
-      fields: deliveredFields(boundFields, true),
-      conditions: [
-        { type: DELIVERED, status: 'True', reason: 'BacklogSkipped', message: 'completed before the first run; not posted' },
-      ],
-      comment: `${MARKER} delivery skipped: task was done before mc-controller first ran on this board (backlog=skip)`,
-    },
+    change,
   };
+}
+
+function skippedAsBacklog(snap: TaskSnapshot): Action {
+  return mark(snap, 'delivery-backlog', 'done before the controller first ran on this board; marked delivered without posting (backlog=skip)', {
+    fields: deliveredFields(snap.boundFields, true),
+    conditions: [{ type: DELIVERED, status: 'True', reason: 'BacklogSkipped', message: 'completed before the first run; not posted' }],
+    comment: `${MARKER} delivery skipped: task was done before mc-controller first ran on this board (backlog=skip)`,
+  });
 }
 
 /**
@@ -165,19 +161,8 @@ function skippedAsBacklog(snap: TaskSnapshot): Action {
  * delivered again. No comment: the status change itself is the visible event.
  */
 function reopened(snap: TaskSnapshot): Action {
-  const { task, boardId, boundFields } = snap;
-  const n = deliveriesDone(task.id, snap.status);
-  return {
-    type: 'task.patch',
-    key: taskKey(boardId, task.id),
-    reconciler: NAME,
-    reason: `task left done (now ${task.status}); clearing the delivery mark so the next completion is delivered`,
-    idempotencyKey: idempotencyKey(task.id, 'delivery-reopen', n),
-    boardId,
-    taskId: task.id,
-    change: {
-      fields: deliveredFields(boundFields, false),
-      conditions: [{ type: DELIVERED, status: 'Unknown', reason: 'Reopened', message: 'task re-opened after delivery' }],
-    },
-  };
+  return mark(snap, 'delivery-reopen', `task left done (now ${snap.task.status}); clearing the delivery mark so the next completion is delivered`, {
+    fields: deliveredFields(snap.boundFields, false),
+    conditions: [{ type: DELIVERED, status: 'Unknown', reason: 'Reopened', message: 'task re-opened after delivery' }],
+  });
 }

@@ -66,3 +66,12 @@ export const OWN_FIELDS: ReadonlySet<string> = new Set([
   F.approvalNotified,
   F.actualCost,
 ]);
+
+const FALSY = new Set(['', '0', 'false', 'no', 'off', 'null']);
+
+/** The kit's reading of a boolean field: missing, null, false, 0 and "", "0", "false", "no", "off" are false. */
+export function truthyFlag(value: unknown): boolean {
+  if (value === undefined || value === null || value === false || value === 0) return false;
+  if (typeof value === 'string') return !FALSY.has(value.trim().toLowerCase());
+  return true;
+}

@@ -1,8 +1,7 @@
 /** Gateway checks: handshake (protocol, granted scopes) and one `sessions.list`, read-only. */
 import type { Config } from '../../config/index.js';
-import { GatewayClient } from '../../clients/gateway/index.js';
 import { GatewayError } from '../../clients/gateway/errors.js';
-import { VERSION } from '../version.js';
+import { gatewayClient } from '../gateway.js';
 import { errorText, fail, pass, skip, warn, type CheckResult } from './check.js';
 
 function connectHint(err: unknown): string {
@@ -20,15 +19,7 @@ function connectHint(err: unknown): string {
 export async function gatewayChecks(config: Config): Promise<CheckResult[]> {
   if (!config.gateway.url || !config.gateway.token)
     return [skip('gateway', 'not configured (MC_GATEWAY_URL unset): session checks are off'), skip('gateway sessions', 'no gateway')];
-  const client = new GatewayClient({
-    url: config.gateway.url,
-    token: config.gateway.token,
-    clientVersion: VERSION,
-    requestTimeoutMs: config.gateway.requestTimeoutMs,
-    scopes: config.gateway.scopes,
-    reconnect: false,
-    maxStartupRetries: 0,
-  });
+  const client = gatewayClient(config, { reconnect: false, maxStartupRetries: 0 });
   const results: CheckResult[] = [];
   try {
     const hello = await client.connect().catch((err: unknown) => err as Error);
