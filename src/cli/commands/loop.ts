@@ -96,6 +96,9 @@ export function registerLoop(program: Command): void {
         env = {
           MC_WATCHDOG_SCOPE: 'all',
           MC_DELIVERY_BACKLOG: 'deliver',
+          // a demo must not fail because 8080/8081 are taken on a developer's machine
+          MC_PROBE_ADDR: '127.0.0.1:0',
+          MC_METRICS_ADDR: '127.0.0.1:0',
           ...process.env,
           ...embeddedEnv(embedded.info),
           MC_STATE_DIR: process.env.MC_STATE_DIR ?? '.mc-controller/sandbox',
