@@ -28,6 +28,7 @@ export interface SteadyResult {
     cpuMs: number;
     syncMs: number;
     sandboxTaskPagesMs: number;
+    freshProcess: { firstPass: SteadyChildResult['steady']; steady: SteadyChildResult['steady']; rssMb: number; rssAfterGcMb: number; heapAfterGcMb: number };
     baselineRssMb: number;
     gatewayByMethod: Record<string, number>;
     buildMs: number;
@@ -54,6 +55,10 @@ export async function steadyPass(tasks: number, opts: { usage: boolean } = { usa
     const out = await runNode(script, ['--expose-gc'], controllerEnv(peers.info, { MC_STATE_DIR: `${scratch.dir}/state` }), scratch.dir, 900_000);
     const child = JSON.parse(out.trim().split('\n').pop()!) as SteadyChildResult;
     const server = await peers.control<ServerStats>('GET', '/stats');
+    // A fresh controller process against the converged board: its first pass must not write either, and
+    // its memory is what a restarted controller holds without the warm-up passes' churn.
+    const freshOut = await runNode(script, ['--expose-gc'], controllerEnv(peers.info, { MC_STATE_DIR: `${scratch.dir}/state` }), scratch.dir, 900_000);
+    const fresh = JSON.parse(freshOut.trim().split('\n').pop()!) as SteadyChildResult;
     // The sandbox's share of a sync: the same sequential task pages, fetched by the bench without parsing.
     const listStarted = performance.now();
     await listAllTasks(peers);
@@ -84,6 +89,7 @@ export async function steadyPass(tasks: number, opts: { usage: boolean } = { usa
         cpuMs: child.steady.cpuMs,
         syncMs: child.syncMs,
         sandboxTaskPagesMs,
+        freshProcess: { firstPass: fresh.warmup[0]!, steady: fresh.steady, rssMb: fresh.rssMb, rssAfterGcMb: fresh.rssAfterGcMb, heapAfterGcMb: fresh.heapAfterGcMb },
         baselineRssMb: child.baselineRssMb,
         gatewayByMethod: child.steady.gatewayByMethod,
         buildMs,
