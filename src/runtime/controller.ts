@@ -111,6 +111,11 @@ export class Controller {
   /** Refreshes every board and the gateway; returns the keys whose inputs changed. */
   async sync(mode: Mode): Promise<string[]> {
     const changed = new Set<string>();
+    // The gateway is listed while the boards are: the two peers answer independently.
+    const gatewayListed = this.o.gateway?.refresh().then(
+      (r) => ({ ok: true as const, r }),
+      (err: unknown) => ({ ok: false as const, err }),
+    );
     for (const boardId of this.o.boardIds) {
       try {
         const r = await this.store.refresh(boardId);
@@ -126,16 +131,16 @@ export class Controller {
         this.o.logger.warn({ boardId }, 'custom field mc_conditions is not bound to this board: conditions cannot be recorded; run `mc-controller bootstrap`');
       }
     }
-    if (this.o.gateway) {
-      try {
-        const r = await this.o.gateway.refresh();
+    if (this.o.gateway && gatewayListed) {
+      const listed = await gatewayListed;
+      if (listed.ok) {
         this.rebuildSessionIndex();
-        for (const k of r.changedKeys) for (const t of this.sessionIndex.get(k) ?? []) changed.add(t);
+        for (const k of listed.r.changedKeys) for (const t of this.sessionIndex.get(k) ?? []) changed.add(t);
         this.o.metrics?.synced?.('gateway', true);
-      } catch (err) {
+      } else {
         this.o.gateway.markUnreachable();
         this.o.metrics?.synced?.('gateway', false);
-        this.o.logger.warn({ err: (err as Error).message }, 'gateway unreachable; session-based checks wait for it');
+        this.o.logger.warn({ err: (listed.err as Error).message }, 'gateway unreachable; session-based checks wait for it');
       }
     }
     this.deliveryBudget = this.o.settings.delivery.maxPerPass;

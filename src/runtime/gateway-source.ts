@@ -2,6 +2,9 @@ import type { Logger } from 'pino';
 import type { ChatMessage, ExecApproval, GatewayView, Session, SessionUsage } from '../model/index.js';
 import type { GatewayApi, HelloInfo } from '../clients/gateway/api.js';
 
+/** How long a not-yet-fresh usage answer is reused (the gateway's usage cache takes ~15 s to refresh). */
+const UNFRESH_TTL_MS = 15_000;
+
 /**
  * The gateway as the loop sees it: the last full session list (all pages), exec approvals, and chat
  * history / usage fetched on demand and cached until the session's row changes.
@@ -14,7 +17,7 @@ export class GatewaySource {
   private startedAt: number | null = null;
   private bootId: string | null = null;
   private readonly historyCache = new Map<string, { version: string | null; messages: ChatMessage[] }>();
-  private readonly usageCache = new Map<string, { version: string | null; usage: SessionUsage }>();
+  private readonly usageCache = new Map<string, { version: string | null; usage: SessionUsage; at: number }>();
   private readonly warned = new Set<string>();
   lastSyncAt: number | null = null;
 
@@ -108,12 +111,14 @@ export class GatewaySource {
     return messages;
   }
 
-  async usage(key: string): Promise<SessionUsage | null> {
+  async usage(key: string, now = Date.now()): Promise<SessionUsage | null> {
     const version = this.version(key);
     const cached = this.usageCache.get(key);
-    if (cached && cached.version === version && cached.usage.fresh) return cached.usage;
+    // A refreshing answer is kept briefly too: the gateway needs ~15 s to refresh, so asking again every pass
+    // (one call per task on a big board) would only repeat "refreshing".
+    if (cached && cached.version === version && (cached.usage.fresh || now - cached.at < UNFRESH_TTL_MS)) return cached.usage;
     const usage = await this.api.sessionUsage(key);
-    if (usage) this.usageCache.set(key, { version, usage });
+    if (usage) this.usageCache.set(key, { version, usage, at: now });
     return usage;
   }
 

@@ -133,7 +133,8 @@ export function chatHistory(state: GatewayState, raw: unknown): Record<string, u
 /** First call after a usage change answers `usage:null` + `refreshing`, the next one the totals (§10). */
 export function sessionsUsage(state: GatewayState, raw: unknown): Record<string, unknown> {
   const params = closed('sessions.usage', raw, USAGE_PARAMS);
-  const selected = typeof params.key === 'string' ? state.list().filter((s) => s.key === params.key) : state.list();
+  const one = typeof params.key === 'string' ? state.get(params.key) : undefined;
+  const selected = typeof params.key === 'string' ? (one ? [one] : []) : state.list();
   const refreshing = selected.some((s) => s.usageStale);
   const today = new Date().toISOString().slice(0, 10);
   const sessions = selected.map((s) => {

@@ -64,8 +64,26 @@ export class GatewayState {
   private readonly sessions = new Map<string, SimSession>();
   private chatSeq = 0;
 
+  /** Sorted view and lineage index, rebuilt only after a change: listing 10k rows must not sort per row. */
+  private sorted: SimSession[] | null = null;
+  private childIndex: Map<string, string[]> | null = null;
+
+  private changed(): void {
+    this.sorted = null;
+    this.childIndex = null;
+  }
+
   list(): SimSession[] {
-    return [...this.sessions.values()].sort((a, b) => b.updatedAt - a.updatedAt || a.key.localeCompare(b.key));
+    this.sorted ??= [...this.sessions.values()].sort((a, b) => b.updatedAt - a.updatedAt || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return this.sorted;
+  }
+
+  private childrenOf(key: string): string[] {
+    if (!this.childIndex) {
+      this.childIndex = new Map();
+      for (const c of this.list()) if (c.spawnedBy) this.childIndex.set(c.spawnedBy, [...(this.childIndex.get(c.spawnedBy) ?? []), c.key]);
+    }
+    return this.childIndex.get(key) ?? [];
   }
 
   get(key: string): SimSession | undefined {
@@ -113,6 +131,7 @@ export class GatewayState {
     const events: SimEvent[] = [];
     if (input.pendingApproval !== undefined) events.push(...this.setApproval(session, input.pendingApproval, now));
     this.sessions.set(key, session);
+    this.changed();
     events.unshift({ kind: 'session', key, reason: existing ? 'patch' : 'create', row: this.row(session) });
     if (!existing || statusChanged) events.push(this.chatEventForStatus(session));
     const parent = session.spawnedBy ? this.sessions.get(session.spawnedBy) : undefined;
@@ -124,6 +143,7 @@ export class GatewayState {
     const session = this.sessions.get(key);
     if (!session) return null;
     this.sessions.delete(key);
+    this.changed();
     const events: SimEvent[] = [{ kind: 'session', key, reason: 'delete', row: null }];
     if (session.pendingApproval) events.push(this.approvalEvent(session, session.pendingApproval, true));
     return events;
@@ -136,6 +156,7 @@ export class GatewayState {
     session.messages.push(message);
     session.lastActivityAt = now;
     session.updatedAt = now;
+    this.changed();
     const events: SimEvent[] = [{ kind: 'session', key, reason: role === 'user' ? 'send' : 'activity-summary', row: this.row(session) }];
     if (role === 'assistant') {
       events.push({
@@ -227,7 +248,7 @@ export class GatewayState {
 
   /** a SessionRow as sessions.list shows it; only fields the real gateway sets for this kind of row */
   row(s: SimSession): Record<string, unknown> {
-    const children = this.list().filter((c) => c.spawnedBy === s.key).map((c) => c.key);
+    const children = this.childrenOf(s.key);
     const finished = s.status !== 'running';
     return {
       key: s.key,
