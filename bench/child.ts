@@ -30,8 +30,11 @@ export function scratchDir(): { dir: string; remove(): void } {
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** Extra node flags for controller children, e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof". */
-const nodeArgs = (): string[] => (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+/** The V8 flags the shipped image and systemd units set (Dockerfile NODE_OPTIONS): measured as deployed. */
+export const DEPLOYED_NODE_ARGS = '--max-semi-space-size=2 --max-old-space-size=384';
+
+/** Node flags for controller children: the deployed ones, or BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"). */
+const nodeArgs = (): string[] => (process.env.BENCH_NODE_ARGS ?? DEPLOYED_NODE_ARGS).split(/\s+/).filter(Boolean);
 
 /** Runs a node script to completion and returns its stdout; rejects with the stderr tail on failure or timeout. */
 export function runNode(script: string, flags: string[], env: NodeJS.ProcessEnv, cwd: string, timeoutMs: number): Promise<string> {
