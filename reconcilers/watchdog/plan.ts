@@ -67,7 +67,9 @@ class Plan {
   }
 
   after(ms: number): void {
-    this.requeueAfterMs = min(this.requeueAfterMs, Math.max(1000, ms));
+    // A short floor only guards against a requeue storm from a deadline that is already due; a stall
+    // deadline is otherwise met to the tick (a 1 s floor made crossings up to a second late).
+    this.requeueAfterMs = min(this.requeueAfterMs, Math.max(100, ms));
   }
 }
 
@@ -173,7 +175,7 @@ function running(p: Plan, key: string, session: Session): void {
       `Session ${key} is waiting for an exec approval on the gateway: \`${cmd.slice(0, 200)}\`. Moved to review.`,
       { status: 'review', fields: { [F.lastError]: 'needs_approval' } },
     );
-    if (pending.expiresAtMs) p.after(pending.expiresAtMs - s.now);
+    if (pending.expiresAtMs && pending.expiresAtMs > s.now) p.after(pending.expiresAtMs - s.now);
     return;
   }
   if (isTrue(s.status.conditions, 'AwaitingApproval'))
