@@ -2,20 +2,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { EmbeddedInfo } from '../src/cli/embedded.js';
+import { embeddedEnv, type EmbeddedInfo } from '../src/cli/embedded.js';
 
 /** The environment a controller needs for the bench peers; tokens go through env, never argv. */
 export function controllerEnv(info: EmbeddedInfo, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH ?? '',
-    MC_API_URL: info.mcApiUrl,
-    MC_AUTH_TOKEN: info.mcAuthToken,
-    MC_BOARD_ID: info.boardId,
-    DISCORD_API_URL: info.discordApiUrl,
-    DISCORD_BOT_TOKEN: info.discordBotToken,
-    MC_DISCORD_CHANNEL: info.discordChannelId,
-    MC_GATEWAY_URL: info.gatewayUrl,
-    MC_GATEWAY_TOKEN: info.gatewayToken,
+    ...embeddedEnv(info),
     MC_LEADER_ELECTION: 'none',
     MC_PROBE_ADDR: '127.0.0.1:0',
     MC_METRICS_ADDR: '127.0.0.1:0',
