@@ -1,5 +1,4 @@
-import { DiscordAPIError, HTTPError, REST, RateLimitError, type RateLimitData } from '@discordjs/rest';
-import { Routes } from 'discord-api-types/v10';
+import type { REST, RateLimitData } from '@discordjs/rest';
 import type { Logger } from 'pino';
 import { CONTENT_LIMIT, EMBED_DESCRIPTION_LIMIT, NONCE_LIMIT } from '../../model/discord-text.js';
 import type { DiscordApi, DiscordCallOptions, DiscordMessage, DiscordPostInput } from './api.js';
@@ -26,6 +25,11 @@ export interface DiscordClientOptions {
 }
 
 const DEFAULT_API = 'https://discord.com/api';
+
+/** The REST library (with its own HTTP stack) is loaded on the first call: a controller with nothing to post never pays its ~25 MB. */
+type RestLibrary = typeof import('@discordjs/rest');
+let restLibrary: Promise<RestLibrary> | null = null;
+const loadRestLibrary = (): Promise<RestLibrary> => (restLibrary ??= import('@discordjs/rest'));
 /** 429s without a usable Retry-After are retried by the library at once and without end; cut such a storm short. */
 const STORM_HITS = 5;
 const STORM_WINDOW_MS = 2_000;
@@ -37,7 +41,10 @@ const STORM_BACKOFF_MS = 5_000;
  * after a crash are deduplicated by Discord within its nonce window.
  */
 export class DiscordClient implements DiscordApi {
-  readonly #rest: REST;
+  #rest: REST | null = null;
+  #lib: RestLibrary | null = null;
+  readonly #apiUrl: string;
+  readonly #maxWait: number;
   readonly #token: string;
   readonly #deadlineMs: number;
   readonly #logger: Logger | undefined;
@@ -48,20 +55,25 @@ export class DiscordClient implements DiscordApi {
     this.#token = opts.token;
     this.#deadlineMs = opts.postDeadlineMs ?? 15_000;
     this.#logger = opts.logger;
-    const maxWait = opts.maxRateLimitWaitMs ?? Math.min(5_000, this.#deadlineMs);
-    this.#rest = new REST({
-      api: (opts.apiUrl ?? DEFAULT_API).replace(/\/+$/, ''),
+    this.#maxWait = opts.maxRateLimitWaitMs ?? Math.min(5_000, this.#deadlineMs);
+    this.#apiUrl = (opts.apiUrl ?? DEFAULT_API).replace(/\/+$/, '');
+  }
+
+  async #client(): Promise<REST> {
+    if (this.#rest) return this.#rest;
+    const lib = await loadRestLibrary();
+    this.#lib = lib;
+    const rest = new lib.REST({
+      api: this.#apiUrl,
       version: '10',
       timeout: this.#deadlineMs,
-      rejectOnRateLimit: (data) => data.retryAfter > maxWait || this.#isStorm(data),
+      rejectOnRateLimit: (data) => data.retryAfter > this.#maxWait || this.#isStorm(data),
     });
-    this.#rest.setToken(this.#token);
-    this.#rest.on('rateLimited', (d) =>
-      this.#logger?.warn(
-        { route: d.route, retryAfterMs: d.retryAfter, global: d.global, scope: d.scope },
-        'discord rate limited',
-      ),
+    rest.on('rateLimited', (d) =>
+      this.#logger?.warn({ route: d.route, retryAfterMs: d.retryAfter, global: d.global, scope: d.scope }, 'discord rate limited'),
     );
+    this.#rest = rest;
+    return rest;
   }
 
   async post(input: DiscordPostInput, opts?: DiscordCallOptions): Promise<DiscordMessage> {
@@ -75,8 +87,8 @@ export class DiscordClient implements DiscordApi {
       nonce: input.nonce,
       enforce_nonce: true,
     };
-    const raw = await this.#call(route, opts?.signal, (signal) =>
-      this.#rest.post(Routes.channelMessages(input.channelId), { body, signal }),
+    const raw = await this.#call(route, opts?.signal, (signal, rest) =>
+      rest.post(channelMessages(input.channelId), { body, signal }),
     );
     const parsed = messageSchema.safeParse(raw);
     if (!parsed.success) throw new DiscordResponseError(parsed.error.issues[0]?.message ?? 'invalid', route);
@@ -86,8 +98,8 @@ export class DiscordClient implements DiscordApi {
   async recent(channelId: string, limit: number, opts?: DiscordCallOptions): Promise<DiscordMessage[]> {
     const route = `GET /channels/${channelId}/messages`;
     const n = Math.min(100, Math.max(1, Math.floor(limit)));
-    const raw = await this.#call(route, opts?.signal, (signal) =>
-      this.#rest.get(Routes.channelMessages(channelId), { query: new URLSearchParams({ limit: String(n) }), signal }),
+    const raw = await this.#call(route, opts?.signal, (signal, rest) =>
+      rest.get(channelMessages(channelId), { query: new URLSearchParams({ limit: String(n) }), signal }),
     );
     if (!Array.isArray(raw)) throw new DiscordResponseError('expected an array of messages', route);
     const messages: DiscordMessage[] = [];
@@ -104,7 +116,8 @@ export class DiscordClient implements DiscordApi {
    * covers the library's rate-limit sleeps, which do not listen to the signal (the request that follows
    * such a sleep is then aborted at once, so nothing is sent after we gave up).
    */
-  async #call<T>(route: string, external: AbortSignal | undefined, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  async #call<T>(route: string, external: AbortSignal | undefined, run: (signal: AbortSignal, rest: REST) => Promise<T>): Promise<T> {
+    const rest = await this.#client();
     const deadline = new AbortController();
     const signal = external ? AbortSignal.any([deadline.signal, external]) : deadline.signal;
     let timer: NodeJS.Timeout | undefined;
@@ -119,8 +132,8 @@ export class DiscordClient implements DiscordApi {
     });
     try {
       // a token cleared by an earlier 401 would otherwise turn every later call into a confusing local error
-      this.#rest.setToken(this.#token);
-      return await Promise.race([run(signal), stop]);
+      rest.setToken(this.#token);
+      return await Promise.race([run(signal, rest), stop]);
     } catch (err) {
       throw this.#mapError(err, route, deadline.signal.aborted);
     } finally {
@@ -131,14 +144,15 @@ export class DiscordClient implements DiscordApi {
 
   #mapError(err: unknown, route: string, timedOut: boolean): Error {
     if (err instanceof DiscordError) return err;
-    if (err instanceof RateLimitError) {
+    const lib = this.#lib;
+    if (lib && err instanceof lib.RateLimitError) {
       // a storm of header-less 429s reports 0: back off for a while rather than not at all
       return new DiscordRateLimitedError(err.retryAfter > 0 ? err.retryAfter : STORM_BACKOFF_MS, err.global, route);
     }
-    if (err instanceof DiscordAPIError) {
+    if (lib && err instanceof lib.DiscordAPIError) {
       return new DiscordApiError(err.status, err.code, firstLine(err.message), route);
     }
-    if (err instanceof HTTPError) return new DiscordUnavailableError(err.status, err.message, route);
+    if (lib && err instanceof lib.HTTPError) return new DiscordUnavailableError(err.status, err.message, route);
     if (timedOut) return new DiscordTimeoutError(this.#deadlineMs, route);
     const message = err instanceof Error ? err.message : String(err);
     return new DiscordUnavailableError(null, message.split(this.#token).join('<redacted>'), route);
@@ -166,6 +180,11 @@ function checkLimits(input: DiscordPostInput, route: string): void {
   for (const e of input.embeds ?? []) {
     if (e.description.length > EMBED_DESCRIPTION_LIMIT) fail(`embed description > ${EMBED_DESCRIPTION_LIMIT} chars`);
   }
+}
+
+/** `Routes.channelMessages` of discord-api-types, without loading its ~15 MB of route and type tables at start. */
+function channelMessages(channelId: string): `/${string}` {
+  return `/channels/${encodeURIComponent(channelId)}/messages`;
 }
 
 function firstLine(text: string): string {
