@@ -109,6 +109,26 @@ export async function runLoop(config: Config, logger: Logger): Promise<void> {
   resyncAll = () => controller.resyncNow();
 
   const servers: RunningServer[] = [];
+  // Signals are handled from here on, before anything slow (bootstrap, first sync): a SIGTERM during start-up
+  // still drains, releases the lease and exits 0 instead of dying with the default handler.
+  const drainMs = config.ops.drainSeconds * 1000;
+  let resolveStopped: () => void = () => undefined;
+  const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
+  const shutdown = installShutdown({
+    deadlineMs: drainMs + 5_000,
+    logger,
+    exit: (code) => {
+      resolveStopped();
+      if (code !== 0) process.exit(code);
+    },
+    steps: [
+      { name: 'drain', timeoutMs: drainMs, run: () => controller.stop(drainMs) },
+      { name: 'degrade monitor', run: () => degrade.monitor.stop() },
+      { name: 'gateway', run: () => gateway?.api.close() },
+      { name: 'release leadership', run: () => leader.release() },
+      { name: 'servers', run: () => Promise.all(servers.map((s) => s.close())) },
+    ],
+  });
   servers.push(
     await startProbeServer({
       addr: config.ops.probeAddr,
@@ -137,6 +157,7 @@ export async function runLoop(config: Config, logger: Logger): Promise<void> {
       logger.warn({ err: (err as Error).message }, 'gateway not reachable yet; retrying in the background');
     }
   }
+  if (shutdown.shuttingDown) return stopped;
   await leader.start();
   // Only the leader writes, field definitions included: a standby bootstraps when (if ever) it takes over.
   if (leader.isLeader()) await autoBootstrap(config, logger, mc);
@@ -147,27 +168,11 @@ export async function runLoop(config: Config, logger: Logger): Promise<void> {
   await degrade.monitor.sampleOnce();
   await degrade.inputs.refresh().catch((err: Error) => logger.warn({ err: err.message }, 'degrade inputs unavailable'));
   metrics.degraded.set(degrade.degraded() ? 1 : 0);
+  if (shutdown.shuttingDown) return stopped;
   degrade.monitor.start();
   await controller.start();
-  logger.info({ boards: config.mc.boardIds, dryRun: config.loop.dryRun, elector: leader.kind, identity: leader.identity }, 'mc-controller running');
 
-  await new Promise<void>((resolve) => {
-    const drainMs = config.ops.drainSeconds * 1000;
-    installShutdown({
-      deadlineMs: drainMs + 5_000,
-      logger,
-      exit: (code) => {
-        resolve();
-        if (code !== 0) process.exit(code);
-      },
-      steps: [
-        { name: 'drain', timeoutMs: drainMs, run: () => controller.stop(drainMs) },
-        { name: 'degrade monitor', run: () => degrade.monitor.stop() },
-        { name: 'gateway', run: () => gateway?.api.close() },
-        { name: 'release leadership', run: () => leader.release() },
-        { name: 'servers', run: () => Promise.all(servers.map((s) => s.close())) },
-      ],
-    });
-  });
+  if (!shutdown.shuttingDown) logger.info({ boards: config.mc.boardIds, dryRun: config.loop.dryRun, elector: leader.kind, identity: leader.identity }, 'mc-controller running');
+  await stopped;
   clearInterval(leaderGauge);
 }

@@ -317,6 +317,7 @@ export class Controller {
 
   /** The long-running loop: streams and gateway pushes enqueue keys, a jittered resync is the safety net. */
   async start(): Promise<void> {
+    if (this.stopped) return;
     const hooks = this.o.metrics;
     // Liveness means the event loop turns, not that work arrives: tick even when idle.
     this.heartbeatTimer = setInterval(() => (this.heartbeatAt = Date.now()), 5_000);
@@ -340,6 +341,8 @@ export class Controller {
       },
     );
     await this.resync();
+    // stopped while the first sync ran (a signal during start-up): open nothing that would outlive the stop
+    if (this.stopped) return;
     for (const boardId of this.o.boardIds) {
       this.streams.push(
         this.o.mc.streamTasks(boardId, {
