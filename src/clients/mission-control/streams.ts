@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { z } from 'zod';
 import { openSseStream, type SseHandle, type SseMessage, type SseStreamOptions } from '../http/sse.js';
 import type { HttpTransport } from '../http/transport.js';
 import type { ApprovalStreamEvent, StreamHandlers, TaskStreamEvent } from './api.js';
@@ -74,6 +75,35 @@ function parseJson(msg: SseMessage, log: Logger | undefined, path: string): unkn
   }
 }
 
+/**
+ * What both board streams share: JSON parsing, the envelope check with one log line for a bad event, the
+ * resume point and the replay filter. `handle` gets each valid envelope once it passed those.
+ */
+function boardStream<S extends z.ZodType>(
+  transport: HttpTransport,
+  path: string,
+  what: string,
+  envelope: S,
+  handlers: Pick<StreamHandlers<unknown>, 'onError'>,
+  log: Logger | undefined,
+  tuning: StreamTuning,
+  handle: (data: z.output<S>, seen: RecentKeys, resume: ResumePoint) => void,
+): SseHandle {
+  const seen = new RecentKeys();
+  const resume = new ResumePoint();
+  const onMessage = (msg: SseMessage): void => {
+    const raw = parseJson(msg, log, path);
+    if (raw === undefined) return;
+    const parsed = envelope.safeParse(raw);
+    if (!parsed.success) {
+      log?.warn({ path, problem: zodProblem(parsed.error) }, `${what} stream event skipped: unexpected shape`);
+      return;
+    }
+    handle(parsed.data, seen, resume);
+  };
+  return openSseStream({ ...tuning, transport, path, query: () => resume.query(), onMessage, onError: handlers.onError, logger: log });
+}
+
 const TASK_TYPES = new Set(['task.created', 'task.updated', 'task.status_changed']);
 
 export function streamTaskEvents(
@@ -84,18 +114,8 @@ export function streamTaskEvents(
   tuning: StreamTuning = {},
 ): SseHandle {
   const path = `/boards/${encodeURIComponent(boardId)}/tasks/stream`;
-  const seen = new RecentKeys();
-  const resume = new ResumePoint();
-
-  const onMessage = (msg: SseMessage): void => {
-    const raw = parseJson(msg, log, path);
-    if (raw === undefined) return;
-    const parsed = TaskStreamDataSchema.safeParse(raw);
-    if (!parsed.success) {
-      log?.warn({ path, problem: zodProblem(parsed.error) }, 'task stream event skipped: unexpected shape');
-      return;
-    }
-    const { type, activity } = parsed.data;
+  return boardStream(transport, path, 'task', TaskStreamDataSchema, handlers, log, tuning, (data, seen, resume) => {
+    const { type, activity } = data;
     resume.see(activity?.created_at);
     if (activity?.id && !seen.add(activity.id)) return;
     const at = (activity?.created_at ? parseMcTimestamp(activity.created_at) : null) ?? Date.now();
@@ -103,8 +123,8 @@ export function streamTaskEvents(
 
     if (TASK_TYPES.has(type)) {
       let task = null;
-      if (parsed.data.task !== null && parsed.data.task !== undefined) {
-        const t = TaskReadSchema.safeParse(parsed.data.task);
+      if (data.task !== null && data.task !== undefined) {
+        const t = TaskReadSchema.safeParse(data.task);
         if (t.success) task = t.data;
         else log?.warn({ path, taskId: activityTaskId, problem: zodProblem(t.error) }, 'task in stream event unreadable');
       }
@@ -116,23 +136,13 @@ export function streamTaskEvents(
       });
     } else if (type === 'task.comment') {
       let comment = null;
-      const c = TaskCommentReadSchema.safeParse(parsed.data.comment);
+      const c = TaskCommentReadSchema.safeParse(data.comment);
       if (c.success) comment = toComment(c.data, activityTaskId);
       else log?.warn({ path, taskId: activityTaskId, problem: zodProblem(c.error) }, 'comment in stream event unreadable');
       handlers.onEvent({ type: 'task.comment', taskId: activityTaskId ?? comment?.taskId ?? null, comment, at });
     } else {
       log?.debug({ path, type }, 'task stream event of an unhandled type ignored');
     }
-  };
-
-  return openSseStream({
-    ...tuning,
-    transport,
-    path,
-    query: () => resume.query(),
-    onMessage,
-    onError: handlers.onError,
-    logger: log,
   });
 }
 
@@ -144,18 +154,8 @@ export function streamApprovalEvents(
   tuning: StreamTuning = {},
 ): SseHandle {
   const path = `/boards/${encodeURIComponent(boardId)}/approvals/stream`;
-  const seen = new RecentKeys();
-  const resume = new ResumePoint();
-
-  const onMessage = (msg: SseMessage): void => {
-    const raw = parseJson(msg, log, path);
-    if (raw === undefined) return;
-    const envelope = ApprovalStreamDataSchema.safeParse(raw);
-    if (!envelope.success) {
-      log?.warn({ path, problem: zodProblem(envelope.error) }, 'approval stream event skipped: unexpected shape');
-      return;
-    }
-    const wire = envelope.data.approval;
+  return boardStream(transport, path, 'approval', ApprovalStreamDataSchema, handlers, log, tuning, (data, seen, resume) => {
+    const wire = data.approval;
     resume.see(wire.created_at);
     resume.see(wire.resolved_at);
     // the server re-selects recent approvals every poll (~2 s) without dedupe; a change of status or resolution is news
@@ -165,16 +165,6 @@ export function streamApprovalEvents(
       log?.warn({ path, approvalId: wire.id, problem: zodProblem(approval.error) }, 'approval stream event skipped: unreadable approval');
       return;
     }
-    handlers.onEvent({ approval: approval.data, pendingApprovalsCount: envelope.data.pending_approvals_count ?? null });
-  };
-
-  return openSseStream({
-    ...tuning,
-    transport,
-    path,
-    query: () => resume.query(),
-    onMessage,
-    onError: handlers.onError,
-    logger: log,
+    handlers.onEvent({ approval: approval.data, pendingApprovalsCount: data.pending_approvals_count ?? null });
   });
 }
