@@ -10,7 +10,8 @@ import {
   type Reconciler,
 } from '../model/index.js';
 import type { MissionControlApi } from '../clients/mission-control/api.js';
-import { backoffDelay, jittered } from './backoff.js';
+import { Admission } from './admission.js';
+import { jittered } from './backoff.js';
 import { Executor, ExecutionError, type AppliedEntry, type Handlers, type PlannedEntry, type TaskContext } from './executor.js';
 import type { GatewaySource } from './gateway-source.js';
 import type { GlobalStateFile } from './global-state.js';
@@ -78,18 +79,23 @@ export class Controller {
   private stopped = false;
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private streams: { close(): void }[] = [];
-  private deliveryBudget = 0;
   private firstRunAt: Record<string, number> = {};
   /** session key → task keys linked to it (directly or as a spawned child), for push events */
   private sessionIndex = new Map<string, Set<string>>();
   private readonly warnedUnbound = new Set<string>();
-  /** per-key backoff of Discord posts alone (see reconcileKey) */
-  private readonly discordBackoff = new Map<string, { failures: number; until: number }>();
+  private readonly admission: Admission;
   lastSyncAt: number | null = null;
   heartbeatAt = Date.now();
 
   constructor(private readonly o: ControllerOptions) {
     this.store = new BoardStore(o.mc, o.logger);
+    this.admission = new Admission({
+      pausedWhileDegraded: o.pausedWhileDegraded ?? [],
+      degraded: () => o.degraded?.() ?? false,
+      deliveryMaxPerPass: o.settings.delivery.maxPerPass,
+      backoffMinMs: o.loop.backoffMinMs,
+      backoffMaxMs: o.loop.backoffMaxMs,
+    });
     this.executor = new Executor({
       mc: o.mc,
       store: this.store,
@@ -143,7 +149,7 @@ export class Controller {
         this.o.logger.warn({ err: (listed.err as Error).message }, 'gateway unreachable; session-based checks wait for it');
       }
     }
-    this.deliveryBudget = this.o.settings.delivery.maxPerPass;
+    this.admission.newPass();
     this.lastSyncAt = Date.now();
     return [...changed];
   }
@@ -235,7 +241,7 @@ export class Controller {
     }
     if (actions.length === 0) return { ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}), entries: [] };
 
-    const { admitted, deferred } = this.admit(key, actions, mode);
+    const { admitted, deferred } = this.admission.admit(key, actions, mode);
     const standby = mode === 'apply' && this.o.isLeader && !this.o.isLeader();
     if (mode === 'plan' || standby) {
       return { entries: this.executor.describe(actions, ctx, now), ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}) };
@@ -245,7 +251,7 @@ export class Controller {
       .map((e) => ({ ...e, outcome: 'deferred' as const, detail: 'paused (degraded or over the per-pass limit)' }));
     try {
       const applied = await this.executor.apply(admitted, ctx, now);
-      if (applied.some((e) => e.action === 'discord.post' && e.outcome === 'applied')) this.discordBackoff.delete(key);
+      if (applied.some((e) => e.action === 'discord.post' && e.outcome === 'applied')) this.admission.discordSucceeded(key);
       for (const e of applied) log.info({ reconciler: e.reconciler, action: e.action, outcome: e.outcome }, `${e.action}: ${e.reason}`);
       return { entries: [...applied, ...deferredEntries], ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}) };
     } catch (err) {
@@ -255,33 +261,12 @@ export class Controller {
       // Only Discord failed: back off the posts of this key on their own, so an outage never holds back the
       // key's other concerns (the watchdog keeps reacting to events and resyncs meanwhile).
       if (err.entries.every((e) => e.outcome !== 'failed' || e.action === 'discord.post')) {
-        const n = (this.discordBackoff.get(key)?.failures ?? 0) + 1;
-        const delay = backoffDelay(n, this.o.loop.backoffMinMs, this.o.loop.backoffMaxMs);
-        this.discordBackoff.set(key, { failures: n, until: Date.now() + delay });
-        this.o.metrics?.onRetry?.(key, n, delay, err);
-        return { entries: [...err.entries, ...deferredEntries], requeueAfterMs: Math.min(requeueAfterMs ?? Infinity, delay) };
+        const { failures, delayMs } = this.admission.discordFailed(key);
+        this.o.metrics?.onRetry?.(key, failures, delayMs, err);
+        return { entries: [...err.entries, ...deferredEntries], requeueAfterMs: Math.min(requeueAfterMs ?? Infinity, delayMs) };
       }
       throw err;
     }
-  }
-
-  /** Degrade pauses non-critical concerns; delivery posts are capped per pass so a backlog never floods a channel. */
-  private admit(key: string, actions: Action[], mode: Mode): { admitted: Action[]; deferred: Action[] } {
-    const degraded = this.o.degraded?.() ?? false;
-    const discordWaits = (this.discordBackoff.get(key)?.until ?? 0) > Date.now();
-    const admitted: Action[] = [];
-    const deferred: Action[] = [];
-    for (const a of actions) {
-      if (degraded && this.o.pausedWhileDegraded?.includes(a.reconciler)) deferred.push(a);
-      else if (a.type === 'discord.post' && discordWaits && mode === 'apply') deferred.push(a);
-      else if (a.type === 'discord.post' && a.purpose === 'delivery') {
-        if (this.deliveryBudget > 0) {
-          if (mode === 'apply') this.deliveryBudget -= 1;
-          admitted.push(a);
-        } else deferred.push(a);
-      } else admitted.push(a);
-    }
-    return { admitted, deferred };
   }
 
   /** One full pass: sync, then every key once (bounded concurrency, no retries). For `once` and `plan`. */
