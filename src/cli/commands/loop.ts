@@ -104,7 +104,9 @@ export function registerLoop(program: Command): void {
           MC_STATE_DIR: process.env.MC_STATE_DIR ?? '.mc-controller/sandbox',
         };
         process.stderr.write(
-          `mc-controller: no MC_API_URL set, running against the embedded sandbox (Mission Control ${embedded.info.mcApiUrl}, board ${embedded.info.boardId}; control API ${embedded.info.controlUrl}).\n`,
+          `mc-controller: no MC_API_URL set, running against the embedded sandbox (Mission Control ${embedded.info.mcApiUrl}, board ${embedded.info.boardId}).\n` +
+            `  what it posted to Discord:  curl -s ${embedded.info.controlUrl}/discord/messages\n` +
+            `  change a session:           curl -s -X PUT ${embedded.info.controlUrl}/sessions/<key> -d '{"status":"done"}'   (see docs/sandbox.md)\n`,
         );
       }
       const { config } = loadOrExit(flags, env);
