@@ -19,9 +19,10 @@ export function reasonOf(approval: Approval): string | null {
   return null;
 }
 
-export function taskLink(publicUrl: string | null, boardId: string, taskId: string): string | null {
+export function taskLink(publicUrl: string | null, boardId: string, taskId: string | null): string | null {
   if (!publicUrl) return null;
-  return `${publicUrl.replace(/\/+$/, '')}/boards/${encodeURIComponent(boardId)}?task=${encodeURIComponent(taskId)}`;
+  const board = `${publicUrl.replace(/\/+$/, '')}/boards/${encodeURIComponent(boardId)}`;
+  return taskId ? `${board}?task=${encodeURIComponent(taskId)}` : board;
 }
 
 const titleLine = (title: string, max = TITLE_MAX) => escapeUntrusted(truncate(oneLine(title), max));
@@ -42,18 +43,17 @@ function otherTasksLine(approval: Approval, ownerId: string): string | null {
 /** The legacy notice (legacy-kit.md §13) minus the fields upstream never had, plus other linked tasks. */
 export function noticeMessage(
   approval: Approval,
-  task: Task,
+  task: Pick<Task, 'id' | 'title'> | null,
   link: string | null,
   idempotencyKey: string,
 ): FittedMessage {
   const header = [
     NOTICE_HEADER,
-    `Task: ${titleLine(task.title)}`,
-    `Task ID: ${task.id}`,
+    ...(task ? [`Task: ${titleLine(task.title)}`, `Task ID: ${task.id}`] : ['Task: (nenhuma task vinculada)']),
     `Approval ID: ${approval.id}`,
     `Status: ${approval.status}`,
   ];
-  const others = otherTasksLine(approval, task.id);
+  const others = task ? otherTasksLine(approval, task.id) : null;
   if (others) header.push(others);
   const footer = [...(link ? [`Link: ${link}`] : []), refLine(idempotencyKey)];
   const reason = reasonOf(approval);
@@ -62,9 +62,14 @@ export function noticeMessage(
 }
 
 /** One short line once an announced approval is resolved. */
-export function followUpMessage(approval: Approval, task: Task, link: string | null, idempotencyKey: string): FittedMessage {
+export function followUpMessage(
+  approval: Approval,
+  task: Pick<Task, 'title'> | null,
+  link: string | null,
+  idempotencyKey: string,
+): FittedMessage {
   const icon = approval.status === 'approved' ? '✅' : '❌';
-  const lines = [`${icon} Approval ${approval.id} ${approval.status} — Task: ${titleLine(task.title)}`];
+  const lines = [`${icon} Approval ${approval.id} ${approval.status}${task ? ` — Task: ${titleLine(task.title)}` : ''}`];
   if (link) lines.push(`Link: ${link}`);
   lines.push(refLine(idempotencyKey));
   return { content: lines.join('\n') };

@@ -1,6 +1,5 @@
 import {
   CONDITIONS_FIELD,
-  idempotencyKey,
   isTrue,
   taskKey,
   type Action,
@@ -11,6 +10,7 @@ import {
   truthyFlag,
 } from '../../src/model/index.js';
 import { followUpMessage, noticeMessage, taskLink } from './format.js';
+import { followUpKey, noticeKey } from './keys.js';
 
 /**
  * Approval notifications (legacy-kit.md §13, issue 5): one Discord notice per pending APPROVAL (the kit
@@ -32,9 +32,7 @@ export const APPROVAL_NOTIFIED = 'ApprovalNotified';
 export const MARKER = '[mc-controller]';
 const FIRST_RUN_UNKNOWN_REQUEUE_MS = 5_000;
 
-export const noticeKey = (approvalId: string): string => idempotencyKey(approvalId, 'approval-notice');
-export const followUpKey = (approvalId: string, status: string): string =>
-  idempotencyKey(approvalId, 'approval-followup', status);
+export { followUpKey, noticeKey } from './keys.js';
 
 export function ownerOf(approval: Approval): string | null {
   return approval.taskId ?? approval.taskIds[0] ?? null;
@@ -145,3 +143,5 @@ function followUp(snap: TaskSnapshot, approval: Approval, nonePending: boolean):
     },
   };
 }
+
+export { unlinkedApprovalsReconciler } from './unlinked.js';

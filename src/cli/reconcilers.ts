@@ -1,5 +1,5 @@
 import type { Reconciler } from '../model/index.js';
-import { approvalsReconciler } from '../../reconcilers/approvals/index.js';
+import { approvalsReconciler, unlinkedApprovalsReconciler } from '../../reconcilers/approvals/index.js';
 import { costReconciler } from '../../reconcilers/cost/index.js';
 import { degradeReconciler } from '../../reconcilers/degrade/index.js';
 import { deliveryReconciler } from '../../reconcilers/delivery/index.js';
@@ -15,5 +15,5 @@ import { watchdog } from '../../reconcilers/watchdog/index.js';
 export function reconcilers(opts: { discord: boolean }): Reconciler[] {
   // session-link and task-update after the watchdog: they act on news the watchdog's snapshot predates (a fresh
   // link, the agent's own report), so theirs must win the merge; cost after task-update (usage beats a reported cost).
-  return [watchdog, sessionLinkReconciler, taskUpdateReconciler, costReconciler, ...(opts.discord ? [deliveryReconciler, approvalsReconciler] : []), degradeReconciler];
+  return [watchdog, sessionLinkReconciler, taskUpdateReconciler, costReconciler, ...(opts.discord ? [deliveryReconciler, approvalsReconciler, unlinkedApprovalsReconciler] : []), degradeReconciler];
 }

@@ -340,7 +340,10 @@ export class Controller {
         this.o.mc.streamApprovals(boardId, {
           onEvent: (e) => {
             this.store.upsertApproval(e.approval);
-            for (const id of linkedTasks(e.approval)) this.queue?.add(taskKey(boardId, id));
+            const tasks = linkedTasks(e.approval);
+            for (const id of tasks) this.queue?.add(taskKey(boardId, id));
+            // an approval linked to no task is a global concern's
+            if (tasks.length === 0) for (const r of this.globalReconcilers) if (r.scope === 'global') this.queue?.add(r.key);
           },
           onError: (err) => this.o.logger.debug({ boardId, err: err.message }, 'approval stream interrupted; reconnecting'),
         }),

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { defaultPlannerSettings, type Approval, type DiscordPostAction, type GlobalSnapshot, type LedgerEntry } from '../../src/model/index.js';
+import { followUpKey, noticeKey } from './keys.js';
+import { planUnlinkedApprovals, UNLINKED_KEY } from './unlinked.js';
+
+const NOW = Date.parse('2026-11-23T12:00:00Z');
+
+function approval(over: Partial<Approval> = {}): Approval {
+  return {
+    id: 'ap-1',
+    boardId: 'b1',
+    actionType: 'manual_override',
+    taskId: null,
+    taskIds: [],
+    taskTitles: [],
+    payload: { reason: 'rotate the @everyone **keys**' },
+    confidence: 80,
+    status: 'pending',
+    agentId: null,
+    createdAt: NOW - 60_000,
+    resolvedAt: null,
+    ...over,
+  };
+}
+
+function snapshot(approvals: Approval[], ledger: Record<string, LedgerEntry> = {}): GlobalSnapshot {
+  return {
+    now: NOW,
+    settings: { ...defaultPlannerSettings(), publicUrl: 'http://mc.local' },
+    boards: [{ boardId: 'b1', board: null, tasks: [], approvals, fieldDefs: [] }],
+    global: { degraded: false, firstRunAt: {}, ledger },
+  };
+}
+
+const posts = (r: ReturnType<typeof planUnlinkedApprovals>) => r.actions as DiscordPostAction[];
+
+describe('approvals linked to no task', () => {
+  it('announces each pending one once, on the global key, escaped, with a board link', () => {
+    const r = posts(planUnlinkedApprovals(snapshot([approval(), approval({ id: 'ap-2' })])));
+    expect(r.map((a) => a.idempotencyKey)).toEqual([noticeKey('ap-1'), noticeKey('ap-2')]);
+    expect(r[0]).toMatchObject({ key: UNLINKED_KEY, purpose: 'approvals' });
+    expect(r[0]!.task).toBeUndefined(); // the global ledger owns it
+    expect(r[0]!.content).toContain('🔔 Approval pendente no Mission Control');
+    expect(r[0]!.content).toContain('Approval ID: ap-1');
+    expect(r[0]!.content).toContain('Link: http://mc.local/boards/b1');
+    expect(r[0]!.content).not.toMatch(/(^|[^\u200b])@everyone/);
+  });
+
+  it('leaves task-linked approvals to the task planner and announced ones alone', () => {
+    const linked = approval({ id: 'ap-3', taskId: 't1', taskIds: ['t1'] });
+    const done = { [noticeKey('ap-1')]: { s: 'done' as const, at: NOW } };
+    expect(planUnlinkedApprovals(snapshot([linked, approval()], done)).actions).toEqual([]);
+  });
+
+  it('follows up a resolution once, only for an announced approval', () => {
+    const resolved = approval({ status: 'approved', resolvedAt: NOW });
+    expect(planUnlinkedApprovals(snapshot([resolved])).actions).toEqual([]);
+    const announced = { [noticeKey('ap-1')]: { s: 'done' as const, at: NOW - 1 } };
+    const r = posts(planUnlinkedApprovals(snapshot([resolved], announced)));
+    expect(r.map((a) => a.idempotencyKey)).toEqual([followUpKey('ap-1', 'approved')]);
+    expect(r[0]!.content).toMatch(/^✅ Approval ap-1 approved/);
+    const followed = { ...announced, [followUpKey('ap-1', 'approved')]: { s: 'done' as const, at: NOW } };
+    expect(planUnlinkedApprovals(snapshot([resolved], followed)).actions).toEqual([]);
+  });
+});
