@@ -22,8 +22,8 @@ import { followUpKey, noticeKey } from './keys.js';
  * pass and every task's planner agree on one owner from the approval row alone, without coordination, and
  * the approval is announced once (the notice names the other linked tasks).
  *
- * Out of scope: approvals linked to no task (nothing to own the ledger entry; a global planner could use
- * the state file), and approvals whose owner task is not on the board we list.
+ * Approvals linked to no task are announced by `unlinked.ts` (global key, ledger in the state file).
+ * Out of scope: approvals whose owner task is not on the board we list.
  */
 
 export const NAME = 'approvals';
