@@ -1,2 +1,2 @@
 export { sessionLinkReconciler, plan, mentionedTaskIds, NAME } from './plan.js';
-export { linkAction, WATCHDOG_FLAGS, type LinkRequest } from './link.js';
+export { linkAction, type LinkRequest } from './link.js';

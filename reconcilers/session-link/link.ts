@@ -9,10 +9,9 @@ import {
   type TaskChange,
   type TaskPatchAction,
   type TaskStatus,
+  WATCHDOG_FLAGS,
 } from '../../src/model/index.js';
 
-/** Flags the watchdog writes to mc_last_error; linking a session answers all of them. Free-text errors stay. */
-export const WATCHDOG_FLAGS = new Set(['missing_session_key', 'stalled', 'needs_approval', 'retry', 'session_ended_incomplete']);
 
 /** Conditions about the previous session that a newly linked one makes moot. */
 const ABOUT_OLD_SESSION = ['SessionLost', 'Failed', 'Stalled', 'AwaitingApproval'] as const;

@@ -12,6 +12,7 @@ import {
   type TaskChange,
   type TaskPatchAction,
   type TaskStatus,
+  WATCHDOG_FLAGS,
 } from '../../src/model/index.js';
 import { normalised, type TaskUpdate } from './parse.js';
 
@@ -21,7 +22,6 @@ export const NAME = 'task-update';
 export const BLOCKED = 'Blocked';
 
 /** Flags the watchdog owns in mc_last_error: an agent's success report never clears those (the watchdog does). */
-const WATCHDOG_FLAGS = new Set(['missing_session_key', 'stalled', 'needs_approval', 'retry', 'session_ended_incomplete']);
 
 type Kind = 'in_progress' | 'done' | 'failed' | 'blocked' | 'awaiting_human' | 'needs_approval' | 'review' | 'unknown';
 

@@ -14,13 +14,12 @@ import {
   type TaskChange,
   type TaskReconciler,
   type TaskSnapshot,
+  WATCHDOG_FLAGS,
 } from '../../src/model/index.js';
 import { classify, finalAssistantText, lastActivity } from './activity.js';
 
 export const NAME = 'watchdog';
 
-/** Flags the watchdog owns in `mc_last_error`; free-text errors written by others are never cleared here. */
-const OWN_FLAGS = ['missing_session_key', 'stalled', 'needs_approval', 'retry'] as const;
 const ABNORMAL = (s: TaskSnapshot['status']) =>
   isTrue(s.conditions, 'Stalled') ||
   isTrue(s.conditions, 'AwaitingApproval') ||
@@ -146,7 +145,7 @@ function completed(p: Plan, key: string): void {
     `Session ${key} finished. Moved to ${target}${target === 'review' ? ' for a human check' : ''}.`,
     {
       ...(s.task.status !== target ? { status: target } : {}),
-      fields: { ...p.clearFlag(...OWN_FLAGS), ...(fallback ? { [F.outputSummary]: fallback.slice(0, 4000) } : {}) },
+      fields: { ...p.clearFlag(...WATCHDOG_FLAGS), ...(fallback ? { [F.outputSummary]: fallback.slice(0, 4000) } : {}) },
       ledger: { 'watchdog:completed': { s: 'done', at: s.now, ext: key } },
     },
   );

@@ -75,3 +75,9 @@ export function truthyFlag(value: unknown): boolean {
   if (typeof value === 'string') return !FALSY.has(value.trim().toLowerCase());
   return true;
 }
+
+/**
+ * The flags the watchdog writes to `mc_last_error` (the kit's set). Linking a session or a successful report
+ * answers them; a free-text error someone else wrote is never one of them and is never cleared by us.
+ */
+export const WATCHDOG_FLAGS: ReadonlySet<string> = new Set(['missing_session_key', 'stalled', 'needs_approval', 'retry', 'session_ended_incomplete']);

@@ -13,6 +13,8 @@ export interface BoardState {
   syncedAt: number | null;
   /** when resolved approvals were last listed (see loadResolved) */
   resolvedLoadedAt: number | null;
+  /** bumped on every change to `approvals`, so the per-task index is rebuilt only when needed */
+  approvalsVersion: number;
 }
 
 /** What changed in a refresh, so only those keys are enqueued. */
@@ -29,6 +31,7 @@ export interface RefreshResult {
  */
 export class BoardStore {
   readonly boards = new Map<string, BoardState>();
+  private readonly byTask = new Map<string, { version: number; index: Map<string, Approval[]> }>();
 
   constructor(
     private readonly mc: MissionControlApi,
@@ -38,7 +41,7 @@ export class BoardStore {
   state(boardId: string): BoardState {
     let s = this.boards.get(boardId);
     if (!s) {
-      s = { boardId, board: null, tasks: new Map(), approvals: new Map(), fieldDefs: [], boundFields: new Set(), syncedAt: null, resolvedLoadedAt: null };
+      s = { boardId, board: null, tasks: new Map(), approvals: new Map(), fieldDefs: [], boundFields: new Set(), syncedAt: null, resolvedLoadedAt: null, approvalsVersion: 0 };
       this.boards.set(boardId, s);
     }
     return s;
@@ -73,7 +76,7 @@ export class BoardStore {
     for (const a of approvals.items) {
       const before = s.approvals.get(a.id);
       if (!before || before.status !== a.status) changed.push(...linkedTasks(a));
-      s.approvals.set(a.id, a);
+      putApproval(s, a);
     }
     // A pending approval that left the pending list was resolved (or deleted): read its resolved row
     // (resolution follow-ups need it) and give its tasks a look. Only then are resolved lists read.
@@ -101,7 +104,7 @@ export class BoardStore {
       for (const a of listed.items) {
         const before = s.approvals.get(a.id);
         if (!before || before.status !== a.status) learned = true;
-        s.approvals.set(a.id, a);
+        putApproval(s, a);
       }
     }
     return learned;
@@ -113,10 +116,10 @@ export class BoardStore {
     for (const status of ['approved', 'rejected'] as const) {
       const listed = await this.mc.listApprovals(boardId, { status });
       requests += listed.requests;
-      for (const a of listed.items) if (ids.has(a.id)) s.approvals.set(a.id, a);
+      for (const a of listed.items) if (ids.has(a.id)) putApproval(s, a);
     }
     // Deleted approvals never come back; forget them so they are not looked up on every pass.
-    for (const id of ids) if (s.approvals.get(id)?.status === 'pending') s.approvals.delete(id);
+    for (const id of ids) if (s.approvals.get(id)?.status === 'pending' && s.approvals.delete(id)) s.approvalsVersion++;
     return requests;
   }
 
@@ -127,16 +130,30 @@ export class BoardStore {
   }
 
   upsertApproval(approval: Approval): void {
-    this.state(approval.boardId).approvals.set(approval.id, approval);
+    putApproval(this.state(approval.boardId), approval);
   }
 
+  /** Approvals linked to a task, from an index rebuilt only when the approvals changed (called once per task key). */
   approvalsOf(boardId: string, taskId: string): Approval[] {
-    return [...this.state(boardId).approvals.values()].filter((a) => linkedTasks(a).includes(taskId));
+    const s = this.state(boardId);
+    let cached = this.byTask.get(boardId);
+    if (!cached || cached.version !== s.approvalsVersion) {
+      const index = new Map<string, Approval[]>();
+      for (const a of s.approvals.values()) for (const t of linkedTasks(a)) index.set(t, [...(index.get(t) ?? []), a]);
+      cached = { version: s.approvalsVersion, index };
+      this.byTask.set(boardId, cached);
+    }
+    return cached.index.get(taskId) ?? [];
   }
 
   private logRejected(boardId: string, rejected: Rejected[]): void {
     for (const r of rejected) this.logger.warn({ boardId, kind: r.kind, id: r.id }, `skipped malformed ${r.kind}: ${r.problem}`);
   }
+}
+
+function putApproval(s: BoardState, a: Approval): void {
+  s.approvals.set(a.id, a);
+  s.approvalsVersion++;
 }
 
 export function linkedTasks(a: Approval): string[] {

@@ -9,8 +9,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayClient } from '../../src/clients/gateway/index.js';
 import { MissionControlClient } from '../../src/clients/mission-control/client.js';
 import { readStatus, type Session } from '../../src/model/index.js';
-import { startGatewaySimulator } from '../../src/sandbox/gateway/index.js';
+import { startSimulatorWithControl } from '../support/gateway-sim.js';
 import { startSandbox, type SandboxHandle } from '../../src/sandbox/index.js';
 import { runCli } from '../support/cli.js';
 import { GatewayDriver } from './driver.js';
@@ -54,16 +52,9 @@ async function eventually<T>(what: string, timeoutMs: number, probe: () => Promi
 }
 
 async function simulatorTarget(): Promise<CostTarget> {
-  const sim = await startGatewaySimulator({});
-  const control: Server = createServer((req, res) => {
-    void sim.controlRoutes(req, res, new URL(req.url ?? '/', 'http://127.0.0.1')).then((handled) => {
-      if (!handled) res.writeHead(404).end();
-    });
-  });
-  await new Promise<void>((ok) => control.listen(0, '127.0.0.1', ok));
-  const base = `http://127.0.0.1:${(control.address() as AddressInfo).port}`;
+  const { sim, control, close } = await startSimulatorWithControl({});
   const put = async (key: string, body: unknown) => {
-    const res = await fetch(`${base}/sessions/${encodeURIComponent(key)}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await control('PUT', `/sessions/${encodeURIComponent(key)}`, body);
     if (!res.ok) throw new Error(`PUT ${key} → ${res.status} ${await res.text()}`);
   };
   return {
@@ -73,11 +64,7 @@ async function simulatorTarget(): Promise<CostTarget> {
       await put(parentKey, { status: 'done', usage: { costUsd: 0.00375, inputTokens: 1000, outputTokens: 50 } });
       await put(`agent:main:subagent:${randomUUID()}`, { status: 'done', spawnedBy: parentKey, usage: { costUsd: 0.0021, inputTokens: 400, outputTokens: 60 } });
     },
-    stop: async () => {
-      control.closeAllConnections();
-      await new Promise<void>((ok) => control.close(() => ok()));
-      await sim.close();
-    },
+    stop: close,
   };
 }
 

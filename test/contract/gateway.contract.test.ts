@@ -5,13 +5,11 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'vitest';
-import { startGatewaySimulator } from '../../src/sandbox/gateway/index.js';
+import { startSimulatorWithControl } from '../support/gateway-sim.js';
 import { GatewayDriver } from './driver.js';
 import { EXEC_COMMAND, startMockProvider } from './mock-provider.js';
 import { realGatewayInstalled, startRealGateway } from './real-gateway.js';
@@ -21,20 +19,9 @@ import { taskLifecycleContract } from './task-lifecycle.js';
 const here = fileURLToPath(new URL('.', import.meta.url));
 
 async function simulatorTarget(): Promise<ContractTarget> {
-  const sim = await startGatewaySimulator({});
-  const control: Server = createServer((req, res) => {
-    void sim.controlRoutes(req, res, new URL(req.url ?? '/', 'http://127.0.0.1')).then((handled) => {
-      if (!handled) res.writeHead(404).end();
-    });
-  });
-  await new Promise<void>((ok) => control.listen(0, '127.0.0.1', ok));
-  const base = `http://127.0.0.1:${(control.address() as AddressInfo).port}`;
+  const { sim, control, close } = await startSimulatorWithControl({});
   const call = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers: { 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
+    const res = await control(method, path, body);
     if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${await res.text()}`);
   };
   const put = (key: string, body: unknown) => call('PUT', `/sessions/${encodeURIComponent(key)}`, body);
@@ -64,11 +51,7 @@ async function simulatorTarget(): Promise<ContractTarget> {
       const messages = [{ role: 'user', text: `[Subagent Context] You are running as a subagent (depth 1/5).\n\n${task}` }, { role: 'assistant', text: reply }];
       await put(`agent:main:subagent:${randomUUID()}`, { status: 'done', label, spawnedBy: parentKey, messages });
     },
-    stop: async () => {
-      control.closeAllConnections();
-      await new Promise<void>((ok) => control.close(() => ok()));
-      await sim.close();
-    },
+    stop: close,
   };
 }
 

@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { embeddedEnv, startEmbedded, type Embedded } from '../../src/cli/embedded.js';
 import { boardRules, fieldProblems } from '../../src/cli/doctor/mission-control.js';
@@ -9,6 +8,7 @@ import { renderDoctor } from '../../src/cli/doctor/render.js';
 import { configSchema } from '../../src/config/schema.js';
 import { DESIRED_FIELDS, type Board, type FieldDefinition } from '../../src/model/index.js';
 import { startFakeKubernetes } from '../../src/sandbox/kubernetes/index.js';
+import { writeKubeconfig } from '../support/kubeconfig.js';
 import { runCli, type CliResult } from '../support/cli.js';
 
 interface Check {
@@ -182,18 +182,7 @@ describe('doctor leader check', () => {
   it('reads the Lease through KUBECONFIG in lease mode, free and then held', async () => {
     const k8s = await startFakeKubernetes();
     try {
-      const kubeconfig = join(dir, 'doctor-kubeconfig.yaml');
-      writeFileSync(
-        kubeconfig,
-        stringify({
-          apiVersion: 'v1',
-          kind: 'Config',
-          clusters: [{ name: 'fake', cluster: { server: k8s.url, 'insecure-skip-tls-verify': true } }],
-          users: [{ name: 'mc', user: { token: k8s.token } }],
-          contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'mc', namespace: 'ops' } }],
-          'current-context': 'fake',
-        }),
-      );
+      const kubeconfig = writeKubeconfig(join(dir, 'doctor-kubeconfig.yaml'), k8s, 'ops');
       const env = { MC_LEADER_ELECTION: 'lease', KUBECONFIG: kubeconfig };
       const free = named(checks(await doctor(env)), 'leader')[0]!;
       expect(free).toMatchObject({ ok: true });

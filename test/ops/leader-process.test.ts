@@ -4,10 +4,10 @@
  * (the comments and statuses on the board) and on each process's /readyz role.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
+import { writeKubeconfig } from '../support/kubeconfig.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MissionControlClient } from '../../src/clients/mission-control/index.js';
 import { startSandbox, type SandboxHandle } from '../../src/sandbox/index.js';
@@ -211,19 +211,7 @@ describe('two `run` processes electing through a Lease on the fake Kubernetes AP
 
   beforeAll(async () => {
     k8s = await startFakeKubernetes();
-    kubeconfig = join(dir, 'kubeconfig.yaml');
-    writeFileSync(
-      kubeconfig,
-      stringify({
-        apiVersion: 'v1',
-        kind: 'Config',
-        clusters: [{ name: 'fake', cluster: { server: k8s.url, 'insecure-skip-tls-verify': true } }],
-        users: [{ name: 'mc', user: { token: k8s.token } }],
-        contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'mc', namespace: 'mc-system' } }],
-        'current-context': 'fake',
-      }),
-      { mode: 0o600 },
-    );
+    kubeconfig = writeKubeconfig(join(dir, 'kubeconfig.yaml'), k8s, 'mc-system');
   });
   afterAll(async () => {
     await k8s?.close();

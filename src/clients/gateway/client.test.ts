@@ -1,8 +1,8 @@
-import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
-import { startGatewaySimulator, type GatewaySimulator } from '../../sandbox/gateway/index.js';
+import type { GatewaySimulator } from '../../sandbox/gateway/index.js';
+import { startSimulatorWithControl } from '../../../test/support/gateway-sim.js';
 import type { ExecApproval } from '../../model/index.js';
 import type { HelloInfo } from './api.js';
 import { GatewayClient } from './client.js';
@@ -24,19 +24,8 @@ async function until<T>(what: string, probe: () => T | undefined | Promise<T | u
 }
 
 async function simWithControl(opts: { tickIntervalMs?: number } = {}) {
-  const sim = await startGatewaySimulator(opts);
-  const http: Server = createServer((req, res) => {
-    void sim.controlRoutes(req, res, new URL(req.url ?? '/', 'http://x')).then((ok) => ok || res.writeHead(404).end());
-  });
-  await new Promise<void>((ok) => http.listen(0, '127.0.0.1', ok));
-  const base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
-  cleanups.push(async () => {
-    http.closeAllConnections();
-    await new Promise<void>((ok) => http.close(() => ok()));
-    await sim.close();
-  });
-  const control = async (method: string, path: string, body?: unknown) =>
-    fetch(`${base}${path}`, { method, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  const { sim, control, close } = await startSimulatorWithControl(opts);
+  cleanups.push(close);
   return { sim, control };
 }
 

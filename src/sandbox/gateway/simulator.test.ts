@@ -1,9 +1,7 @@
 /** Protocol details of the simulator that mirror the real gateway (openclaw-gateway.md §3–§7). */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { startGatewaySimulator } from './index.js';
+import { startSimulatorWithControl } from '../../../test/support/gateway-sim.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -11,19 +9,8 @@ afterEach(async () => {
 });
 
 async function setup(opts: { tickIntervalMs?: number } = {}) {
-  const sim = await startGatewaySimulator(opts);
-  const http: Server = createServer((req, res) => {
-    void sim.controlRoutes(req, res, new URL(req.url ?? '/', 'http://x')).then((ok) => ok || res.writeHead(404).end());
-  });
-  await new Promise<void>((ok) => http.listen(0, '127.0.0.1', ok));
-  const base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
-  cleanups.push(async () => {
-    http.closeAllConnections();
-    await new Promise<void>((ok) => http.close(() => ok()));
-    await sim.close();
-  });
-  const control = (method: string, path: string, body?: unknown) =>
-    fetch(`${base}${path}`, { method, ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }) });
+  const { sim, control, close } = await startSimulatorWithControl(opts);
+  cleanups.push(close);
   return { sim, control };
 }
 
