@@ -3,6 +3,7 @@ import type { Config } from '../config/index.js';
 import type { PlannerSettings } from '../model/index.js';
 import type { MissionControlApi } from '../clients/mission-control/api.js';
 import { Controller, type ControllerMetrics } from '../runtime/controller.js';
+import type { EffectsDoor } from '../runtime/effects/door.js';
 import type { Handlers } from '../runtime/executor.js';
 import { GatewaySource } from '../runtime/gateway-source.js';
 import { GlobalStateFile } from '../runtime/global-state.js';
@@ -32,17 +33,20 @@ export function compose(opts: {
   mc: MissionControlApi;
   gateway?: GatewaySource | null;
   handlers?: Handlers;
-  dryRun: boolean;
-  isLeader?: () => boolean;
+  /** every write of the controller goes through it (`mc` and `handlers` must be built behind the same door) */
+  door: EffectsDoor;
+  /** aborted at the shutdown drain deadline */
+  signal?: AbortSignal;
   degraded?: () => boolean;
   pressure?: () => unknown;
   metrics?: ControllerMetrics;
 }): Composed {
   const { config } = opts;
-  const globalState = new GlobalStateFile(config.loop.stateDir);
+  const globalState = new GlobalStateFile(config.loop.stateDir, opts.door);
+  const closed = opts.door.closedReason;
   const controller = new Controller({
     boardIds: config.mc.boardIds,
-    settings: plannerSettings(config, opts.dryRun),
+    settings: plannerSettings(config, closed === 'plan' || closed === 'dry-run'),
     reconcilers: reconcilers({ discord: Boolean(config.discord.token && (config.discord.channel || config.discord.deliveryChannel || config.discord.approvalsChannel)) }),
     mc: opts.mc,
     ...(opts.gateway ? { gateway: opts.gateway } : {}),
@@ -56,7 +60,8 @@ export function compose(opts: {
       resyncMs: config.loop.resyncSeconds * 1000,
     },
     pausedWhileDegraded: config.degrade.pausedConcerns,
-    ...(opts.isLeader ? { isLeader: opts.isLeader } : {}),
+    door: opts.door,
+    ...(opts.signal ? { signal: opts.signal } : {}),
     ...(opts.degraded ? { degraded: opts.degraded } : {}),
     ...(opts.pressure ? { pressure: opts.pressure } : {}),
     ...(opts.metrics ? { metrics: opts.metrics } : {}),

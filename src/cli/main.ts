@@ -18,7 +18,9 @@ export function buildProgram(): Command {
     .option('--api-url <url>', 'Mission Control API base including /api/v1 (MC_API_URL)')
     .option('--board <ids>', 'board id(s), comma-separated (MC_BOARD_ID)')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace (MC_LOG_LEVEL)')
+    .option('--dry-run', 'write nothing: plan and log what would be done (MC_DRY_RUN); for every command, before or after its name')
     .showHelpAfterError('(run with --help for usage)')
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride();
   registerLoop(program);
   registerBootstrap(program);

@@ -1,6 +1,7 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { GlobalState, LedgerEntry } from '../model/index.js';
+import type { EffectsDoor } from './effects/door.js';
 
 interface StoredState extends GlobalState {
   ledger: Record<string, LedgerEntry>;
@@ -8,13 +9,17 @@ interface StoredState extends GlobalState {
 
 /**
  * Controller state that belongs to no task: first-run times per board, the ledger of task-less
- * notices, degrade bookkeeping. One JSON file, written atomically (temp file + rename).
+ * notices, degrade bookkeeping. One JSON file, written atomically (temp file + rename) through the effects
+ * door, so `plan`, dry-run and standbys never touch it.
  */
 export class GlobalStateFile {
   private state: StoredState;
   readonly path: string;
 
-  constructor(stateDir: string) {
+  constructor(
+    stateDir: string,
+    private readonly door: Pick<EffectsDoor, 'writeFile'>,
+  ) {
     this.path = join(stateDir, 'state.json');
     this.state = GlobalStateFile.read(this.path);
   }
@@ -47,9 +52,6 @@ export class GlobalStateFile {
   }
 
   flush(): void {
-    mkdirSync(dirname(this.path), { recursive: true });
-    const tmp = `${this.path}.${process.pid}.tmp`;
-    writeFileSync(tmp, `${JSON.stringify(this.state, null, 2)}\n`);
-    renameSync(tmp, this.path);
+    this.door.writeFile(this.path, `${JSON.stringify(this.state, null, 2)}\n`);
   }
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { MissionControlClient } from '../../clients/mission-control/index.js';
+import { EffectsDoor } from '../../runtime/effects/door.js';
 import { createLogger } from '../../runtime/logger.js';
 import { loadOrExit, type GlobalFlags } from '../context.js';
 import { EXIT } from '../exit-codes.js';
@@ -17,7 +18,10 @@ export function registerDoctor(program: Command): void {
       const logger = createLogger({ level: loaded.sources['loop.logLevel'] ? config.loop.logLevel : 'error' });
       const mc =
         config.mc.apiUrl && config.mc.authToken
-          ? new MissionControlClient({ apiUrl: config.mc.apiUrl, token: config.mc.authToken, timeoutMs: config.mc.timeoutMs, retries: 1, logger })
+          ? // doctor only reads: its door is shut, so a check can never write by mistake
+            EffectsDoor.closed('read-only').missionControl(
+              new MissionControlClient({ apiUrl: config.mc.apiUrl, token: config.mc.authToken, timeoutMs: config.mc.timeoutMs, retries: 1, logger }),
+            )
           : null;
       // Loaded on demand: the checks pull in the Kubernetes and Discord clients, which other commands avoid.
       const { renderDoctor, runDoctor } = await import('../doctor/index.js');

@@ -5,49 +5,91 @@ import type { PassReport } from '../../runtime/controller.js';
 import { planJsonLines, planTable } from '../../runtime/plan-printer.js';
 import { compose } from '../compose.js';
 import { degradeWiring } from '../degrade.js';
+import { EffectsDoor } from '../../runtime/effects/door.js';
 import { autoBootstrap, elector, runLoop } from '../run-loop.js';
+import { CliExit, EXIT } from '../exit-codes.js';
 import { loadOrExit, loggerFor, missionControl, type GlobalFlags } from '../context.js';
 import { embeddedEnv, startEmbedded, type Embedded } from '../embedded.js';
 import { handlersFor } from '../handlers.js';
-import { EXIT } from '../exit-codes.js';
 import { gatewaySource } from '../gateway.js';
 
-async function onePass(config: Config, logger: Logger, mode: 'apply' | 'plan'): Promise<PassReport | null> {
-  const mc = missionControl(config, logger);
-  // Only one instance writes at a time: a `once` that finds the lock (or Lease) held does nothing.
-  const leader = mode === 'apply' ? await elector(config, logger, () => undefined) : null;
+/**
+ * One pass. `plan` (and `once` in a dry run) shut the effects door; an applying `once` first takes the lock or
+ * Lease, and finding it held is an error naming the holder (exit 4), never a silent "nothing done".
+ */
+async function onePass(config: Config, logger: Logger, intent: 'apply' | 'plan'): Promise<PassReport> {
+  const applying = intent === 'apply' && !config.loop.dryRun;
+  const leader = applying ? await elector(config, logger, () => undefined) : null;
   if (leader && !(await leader.tryAcquire())) {
-    logger.warn({ holder: leader.currentHolder() }, 'another instance holds the controller lock; nothing done');
-    return null;
+    const holder = leader.describeHolder?.() ?? leader.currentHolder() ?? 'an unknown holder';
+    throw new CliExit(EXIT.locked, `another instance holds the controller lock: ${holder}; nothing done`);
   }
-  if (mode === 'apply') await autoBootstrap(config, logger, mc);
-  const gateway = gatewaySource(config, logger, {}, false);
-  const degrade = await degradeWiring(config, logger, { oneShot: true });
-  await degrade.monitor.sampleOnce();
-  if (mode === 'apply') degrade.saveMachine();
-  await degrade.inputs.refresh().catch((err: Error) => logger.warn({ err: err.message }, 'degrade inputs unavailable'));
-  const { controller, globalState } = compose({
-    config,
-    logger,
-    mc,
-    gateway,
-    dryRun: mode === 'plan',
-    handlers: mode === 'apply' ? { ...handlersFor(config, logger), ...degrade.handlers } : {},
-    degraded: degrade.degraded,
-    pressure: degrade.pressure,
-  });
-  degrade.mirrorKitState(globalState);
+  const door = !applying ? EffectsDoor.closed(intent === 'plan' ? 'plan' : 'dry-run') : EffectsDoor.whileLeading(() => leader?.isLeader() ?? false);
   try {
-    return await controller.pass(mode);
+    const mc = missionControl(config, logger, door);
+    await autoBootstrap(config, logger, mc, door);
+    const gateway = gatewaySource(config, logger, {}, false);
+    try {
+      const degrade = await degradeWiring(config, logger, door, { oneShot: true });
+      await degrade.monitor.sampleOnce();
+      if (door.isOpen) degrade.saveMachine();
+      await degrade.inputs.refresh().catch((err: Error) => logger.warn({ err: err.message }, 'degrade inputs unavailable'));
+      const { controller, globalState } = compose({
+        config,
+        logger,
+        mc,
+        gateway,
+        door,
+        handlers: { ...handlersFor(config, logger, door), ...degrade.handlers },
+        degraded: degrade.degraded,
+        pressure: degrade.pressure,
+      });
+      degrade.mirrorKitState(globalState);
+      return await controller.pass(door.isOpen ? 'apply' : 'plan');
+    } finally {
+      await gateway?.api.close();
+    }
   } finally {
-    await gateway?.api.close();
     await leader?.release();
   }
 }
 
-function summary(report: PassReport): string {
+interface PassOutcome {
+  keys: number;
+  actions: number;
+  applied: number;
+  skipped: number;
+  deferred: number;
+  failed: number;
+  /** keys whose reconcile failed as a whole (e.g. a read), with the error */
+  failedKeys: { key: string; error: string }[];
+  requests: number;
+  writes: number;
+  exitCode: number;
+}
+
+/** What `once` reports and exits with: any failed action or failed key is a failure (exit 1). */
+function outcomeOf(report: PassReport): PassOutcome {
   const by = (o: string) => report.entries.filter((e) => 'outcome' in e && e.outcome === o).length;
-  return `${report.keys} keys, ${report.entries.length} actions (${by('applied')} applied, ${by('skipped')} skipped, ${by('deferred')} deferred, ${by('failed')} failed), ${report.requests} requests, ${report.writes} writes`;
+  const failed = by('failed');
+  const failedKeys = report.failures.map((f) => ({ key: f.key, error: f.error ?? 'failed' }));
+  return {
+    keys: report.keys,
+    actions: report.entries.length,
+    applied: by('applied'),
+    skipped: by('skipped'),
+    deferred: by('deferred'),
+    failed,
+    failedKeys,
+    requests: report.requests,
+    writes: report.writes,
+    exitCode: failed > 0 || failedKeys.length > 0 ? EXIT.failed : EXIT.ok,
+  };
+}
+
+function summary(o: PassOutcome): string {
+  const keys = o.failedKeys.length > 0 ? `, ${o.failedKeys.length} key(s) failed` : '';
+  return `${o.keys} keys, ${o.actions} actions (${o.applied} applied, ${o.skipped} skipped, ${o.deferred} deferred, ${o.failed} failed${keys}), ${o.requests} requests, ${o.writes} writes`;
 }
 
 export function registerLoop(program: Command): void {
@@ -58,7 +100,7 @@ export function registerLoop(program: Command): void {
     .option('--exit-code', 'exit 3 when the plan is not empty')
     .action(async (opts: { json?: boolean; exitCode?: boolean }, cmd: Command) => {
       const { config } = loadOrExit(cmd.optsWithGlobals<GlobalFlags>());
-      const report = (await onePass(config, loggerFor(config), 'plan'))!;
+      const report = await onePass(config, loggerFor(config), 'plan');
       if (opts.json) {
         if (report.entries.length > 0) process.stdout.write(`${planJsonLines(report.entries)}\n`);
       } else process.stdout.write(`${planTable(report.entries)}\n`);
@@ -67,19 +109,20 @@ export function registerLoop(program: Command): void {
 
   program
     .command('once')
-    .description('one pass that applies its actions; exit 0 on success, 1 if any action failed')
-    .option('--dry-run', 'plan only (same as `plan`)')
-    .option('--json', 'print applied actions as JSON lines')
-    .action(async (opts: { dryRun?: boolean; json?: boolean }, cmd: Command) => {
-      const { config } = loadOrExit({ ...cmd.optsWithGlobals<GlobalFlags>(), ...(opts.dryRun ? { dryRun: true } : {}) });
+    .description('one pass that applies its actions; exit 0 on success, 1 if any action failed, 4 if another instance holds the lock')
+    .option('--json', 'print the actions as JSON lines, then one {"outcome": …} line with the counts and the exit code')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const { config } = loadOrExit(cmd.optsWithGlobals<GlobalFlags>());
       const logger = loggerFor(config);
-      const report = await onePass(config, logger, config.loop.dryRun ? 'plan' : 'apply');
-      if (!report) return;
+      const report = await onePass(config, logger, 'apply');
+      const outcome = outcomeOf(report);
       if (opts.json) {
         if (report.entries.length > 0) process.stdout.write(`${planJsonLines(report.entries)}\n`);
-      } else process.stdout.write(`${config.loop.dryRun ? planTable(report.entries) : summary(report)}\n`);
-      for (const f of report.failures) logger.error({ key: f.key }, f.error ?? 'failed');
-      if (report.failures.length > 0) process.exitCode = EXIT.failed;
+        process.stdout.write(`${JSON.stringify({ outcome: { ...outcome, dryRun: config.loop.dryRun } })}\n`);
+      } else process.stdout.write(`${config.loop.dryRun ? planTable(report.entries) : summary(outcome)}\n`);
+      for (const e of report.entries) if ('outcome' in e && e.outcome === 'failed') logger.error({ key: e.key, action: e.action }, `${e.action} failed: ${e.detail ?? 'error'}`);
+      for (const f of outcome.failedKeys) logger.error({ key: f.key }, f.error);
+      process.exitCode = outcome.exitCode;
     });
 
   program
@@ -113,5 +156,7 @@ export function registerLoop(program: Command): void {
       const logger = loggerFor(config);
       await runLoop(config, logger);
       await embedded?.close();
+      // Whatever a peer left open (keep-alive sockets, a library's timer) must not stretch the shutdown budget.
+      process.exit(process.exitCode ?? EXIT.ok);
     });
 }

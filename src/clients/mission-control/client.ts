@@ -52,6 +52,8 @@ export interface MissionControlClientOptions {
   maxPages?: number;
   /** reconnect timing of the SSE streams */
   stream?: StreamTuning;
+  /** aborting it cancels every request in flight and later (the shutdown's drain deadline) */
+  signal?: AbortSignal;
 }
 
 export type MissionControlStats = HttpStats;
@@ -83,6 +85,7 @@ export class MissionControlClient implements MissionControlApi {
       logger: opts.logger,
       userAgent: opts.userAgent ?? 'mc-controller',
       makeError: (failure) => new MissionControlError(failure),
+      ...(opts.signal ? { signal: opts.signal } : {}),
     });
   }
 

@@ -8,6 +8,7 @@ import { startSandbox, type SandboxHandle } from '../../sandbox/index.js';
 import { control } from '../../sandbox/testing/client.js';
 import { channelFor, makeDiscordPostHandler } from './discord-post.js';
 import type { EffectContext } from './types.js';
+import { EffectRefusedError, EffectsDoor } from './door.js';
 
 let sandbox: SandboxHandle;
 beforeAll(async () => {
@@ -19,7 +20,7 @@ beforeEach(async () => {
 });
 
 const logger = pino({ level: 'silent' });
-const ctx = (over: Partial<EffectContext> = {}): EffectContext => ({ dryRun: false, logger, ...over });
+const ctx = (over: Partial<EffectContext> = {}): EffectContext => ({ logger, ...over });
 const discord = () => new DiscordClient({ token: sandbox.info.discordBotToken, apiUrl: sandbox.info.discordApiUrl, postDeadlineMs: 5_000 });
 const messages = async () =>
   (await control(sandbox.info, 'GET', `/discord/messages?channel=${sandbox.info.discordChannelId}`)).body.messages as {
@@ -74,10 +75,12 @@ describe('discord.post handler', () => {
     expect(out.detail).toMatch(/no Discord channel for purpose cost/);
   });
 
-  it('never posts in dry-run', async () => {
+  it('never posts through a closed effects door (dry-run, plan, standby)', async () => {
     const before = (await messages()).length;
-    const handler = makeDiscordPostHandler({ client: discord(), channels: { default: sandbox.info.discordChannelId } });
-    expect((await handler(action('0000000000000000000c'), ctx({ dryRun: true }))).outcome).toBe('skipped');
+    for (const door of [EffectsDoor.closed('dry-run'), EffectsDoor.closed('plan'), EffectsDoor.whileLeading(() => false)]) {
+      const handler = makeDiscordPostHandler({ client: door.discord(discord()), channels: { default: sandbox.info.discordChannelId } });
+      await expect(handler(action('0000000000000000000c'), ctx())).rejects.toBeInstanceOf(EffectRefusedError);
+    }
     expect(await messages()).toHaveLength(before);
   });
 

@@ -49,7 +49,6 @@ export function makeDiscordPostHandler(opts: DiscordPostHandlerOptions): EffectH
   const now = opts.now ?? Date.now;
 
   return async (action: DiscordPostAction, ctx: EffectContext): Promise<EffectOutcome> => {
-    if (ctx.dryRun) return { outcome: 'skipped', detail: 'dry-run' };
     const channelId = channelFor(opts.channels, action.purpose);
     if (!channelId) {
       return {
