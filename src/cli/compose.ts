@@ -7,7 +7,8 @@ import type { EffectsDoor } from '../runtime/effects/door.js';
 import type { Handlers } from '../runtime/executor.js';
 import { GatewaySource } from '../runtime/gateway-source.js';
 import { GlobalStateFile } from '../runtime/global-state.js';
-import { degradePlannerSettings } from './degrade.js';
+import { degradePlannerSettings, type DegradeWiring } from './degrade.js';
+import { handlersFor } from './handlers.js';
 import { reconcilers } from './reconcilers.js';
 
 export function plannerSettings(config: Config, dryRun: boolean): PlannerSettings {
@@ -67,4 +68,32 @@ export function compose(opts: {
     ...(opts.metrics ? { metrics: opts.metrics } : {}),
   });
   return { controller, gateway: opts.gateway ?? null, globalState };
+}
+
+/** `run` and `once`: the controller with every effect handler and the degrade wiring, all behind the same door. */
+export function composeController(opts: {
+  config: Config;
+  logger: Logger;
+  mc: MissionControlApi;
+  gateway: GatewaySource | null;
+  door: EffectsDoor;
+  degrade: DegradeWiring;
+  signal?: AbortSignal;
+  metrics?: ControllerMetrics;
+}): Composed {
+  const { config, logger, door, degrade } = opts;
+  const composed = compose({
+    config,
+    logger,
+    mc: opts.mc,
+    gateway: opts.gateway,
+    door,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.metrics ? { metrics: opts.metrics } : {}),
+    handlers: { ...handlersFor(config, logger, door), ...degrade.handlers },
+    degraded: degrade.degraded,
+    pressure: degrade.pressure,
+  });
+  degrade.mirrorKitState(composed.globalState);
+  return composed;
 }

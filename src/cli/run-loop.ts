@@ -9,12 +9,11 @@ import { buildReadiness, startMetricsServer, startProbeServer, type RunningServe
 import { createElector, defaultIdentity, LeaderElectionConfigError, PassiveElector, type LeaderElector } from '../runtime/leader/index.js';
 import { createMetrics } from '../runtime/metrics.js';
 import { installShutdown } from '../runtime/shutdown.js';
-import { compose } from './compose.js';
+import { composeController } from './compose.js';
 import { degradeWiring } from './degrade.js';
 import { missionControl } from './context.js';
 import { CliExit, EXIT } from './exit-codes.js';
 import { gatewaySource } from './gateway.js';
-import { handlersFor } from './handlers.js';
 import { kubeConfig } from './kube.js';
 
 /**
@@ -107,19 +106,7 @@ export async function runLoop(config: Config, logger: Logger): Promise<void> {
   };
   let onDegradeTransition: () => void = () => undefined;
   const degrade = await degradeWiring(config, logger, door, { onTransition: () => onDegradeTransition() });
-  const { controller, globalState } = compose({
-    config,
-    logger,
-    mc,
-    gateway,
-    door,
-    signal: lifetime.signal,
-    handlers: { ...handlersFor(config, logger, door), ...degrade.handlers },
-    degraded: degrade.degraded,
-    pressure: degrade.pressure,
-    metrics: metrics.controllerHooks(),
-  });
-  degrade.mirrorKitState(globalState);
+  const { controller } = composeController({ config, logger, mc, gateway, door, degrade, signal: lifetime.signal, metrics: metrics.controllerHooks() });
   onDegradeTransition = () => {
     metrics.degraded.set(degrade.degraded() ? 1 : 0);
     controller.enqueue('global/degrade');

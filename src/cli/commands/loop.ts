@@ -3,14 +3,13 @@ import type { Logger } from 'pino';
 import type { Config } from '../../config/index.js';
 import type { PassReport } from '../../runtime/controller.js';
 import { planJsonLines, planTable } from '../../runtime/plan-printer.js';
-import { compose } from '../compose.js';
+import { composeController } from '../compose.js';
 import { degradeWiring } from '../degrade.js';
 import { EffectsDoor } from '../../runtime/effects/door.js';
 import { autoBootstrap, elector, runLoop } from '../run-loop.js';
 import { CliExit, EXIT } from '../exit-codes.js';
 import { loadOrExit, loggerFor, missionControl, type GlobalFlags } from '../context.js';
 import { embeddedEnv, startEmbedded, type Embedded } from '../embedded.js';
-import { handlersFor } from '../handlers.js';
 import { gatewaySource } from '../gateway.js';
 
 /**
@@ -34,17 +33,7 @@ async function onePass(config: Config, logger: Logger, intent: 'apply' | 'plan')
       await degrade.monitor.sampleOnce();
       if (door.isOpen) degrade.saveMachine();
       await degrade.inputs.refresh().catch((err: Error) => logger.warn({ err: err.message }, 'degrade inputs unavailable'));
-      const { controller, globalState } = compose({
-        config,
-        logger,
-        mc,
-        gateway,
-        door,
-        handlers: { ...handlersFor(config, logger, door), ...degrade.handlers },
-        degraded: degrade.degraded,
-        pressure: degrade.pressure,
-      });
-      degrade.mirrorKitState(globalState);
+      const { controller } = composeController({ config, logger, mc, gateway, door, degrade });
       return await controller.pass(door.isOpen ? 'apply' : 'plan');
     } finally {
       await gateway?.api.close();

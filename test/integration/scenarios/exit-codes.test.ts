@@ -75,64 +75,62 @@ describe('once: exit codes', () => {
 });
 
 describe('once: the controller lock', () => {
-  const lockEnv = (dir: string) => stage.env({ MC_STATE_DIR: dir });
-
-  scenario('a lock held by a live process: exit 4 with the holder named, nothing written', async () => {
+  /** `once` with its own state folder; `lock` is the lock file's path in it. */
+  async function withLockDir(body: (lock: string, run: (extra?: Record<string, string>) => ReturnType<typeof once>) => Promise<void>): Promise<void> {
     const dir = stateDir('mc-lock-');
     try {
-      const lock = join(dir.path, 'controller.lock');
+      mkdirSync(dir.path, { recursive: true });
+      await body(join(dir.path, 'controller.lock'), (extra = {}) => once(stage.env({ MC_STATE_DIR: dir.path, ...extra })));
+    } finally {
+      dir.remove();
+    }
+  }
+  /** a minute old: past the 15 s lease duration */
+  const age = (lock: string) => {
+    const old = (Date.now() - 60_000) / 1000;
+    utimesSync(lock, old, old);
+  };
+
+  scenario('a lock held by a live process: exit 4 with the holder named, nothing written', () =>
+    withLockDir(async (lock, run) => {
       writeFileSync(lock, `${JSON.stringify({ pid: process.pid, hostname: hostname(), startedAt: Date.now() - 60_000, identity: 'cron-holder-7' })}\n`);
       const before = (await stage.world.stats()).mc.writes;
-      const r = await once(lockEnv(dir.path));
+      const r = await run();
       expect(r.code).toBe(4);
       expect(r.stderr).toContain('another instance holds the controller lock: cron-holder-7');
       expect(r.stderr).toContain(`pid ${process.pid} on ${hostname()}`);
       expect((await stage.world.stats()).mc.writes).toBe(before);
       expect(readFileSync(lock, 'utf8')).toContain('cron-holder-7');
-    } finally {
-      dir.remove();
-    }
-  });
+    }),
+  );
 
-  scenario('a torn lock younger than the lease: exit 4 naming the unreadable lock; older: taken over with a warning', async () => {
-    const dir = stateDir('mc-lock-');
-    try {
-      const lock = join(dir.path, 'controller.lock');
-      mkdirSync(dir.path, { recursive: true });
+  scenario('a torn lock younger than the lease: exit 4 naming the unreadable lock; older: taken over with a warning', () =>
+    withLockDir(async (lock, run) => {
       writeFileSync(lock, '{"pid":12');
-      const fresh = await once(lockEnv(dir.path));
+      const fresh = await run();
       expect(fresh.code).toBe(4);
       expect(fresh.stderr).toContain(`unreadable lock file ${lock}`);
 
-      // a minute old: past the 15 s lease duration
-      const old = (Date.now() - 60_000) / 1000;
-      utimesSync(lock, old, old);
-      const r = await once({ ...lockEnv(dir.path), MC_LOG_LEVEL: 'warn' });
+      age(lock);
+      const r = await run();
       expect(r.code, r.stderr.slice(-2000)).toBe(0);
       expect(r.stderr).toContain('Taking over a stale controller lock file');
       expect(r.stderr).toContain('holder unreadable');
       expect(readFileSync(`${lock}.stale`, 'utf8')).toBe('{"pid":12');
       // released at the end of the pass
       expect(existsSync(lock)).toBe(false);
-    } finally {
-      dir.remove();
-    }
-  });
+    }),
+  );
 
-  scenario('garbage in the lock file (binary, a JSON array): taken over once older than the lease', async () => {
-    const dir = stateDir('mc-lock-');
-    try {
-      const lock = join(dir.path, 'controller.lock');
+  scenario('garbage in the lock file (binary, a JSON array): taken over once older than the lease', () =>
+    withLockDir(async (lock, run) => {
       for (const garbage of ['\u0000\u0001\u0002garbage', '[1,2,3]']) {
         writeFileSync(lock, garbage);
-        const old = (Date.now() - 60_000) / 1000;
-        utimesSync(lock, old, old);
-        const r = await once(lockEnv(dir.path));
+        age(lock);
+        const r = await run();
         expect(r.code, r.stderr.slice(-2000)).toBe(0);
         expect(existsSync(lock)).toBe(false);
       }
-    } finally {
-      dir.remove();
-    }
-  });
+    }),
+  );
 });
