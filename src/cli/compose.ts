@@ -39,7 +39,7 @@ export function compose(opts: {
   metrics?: ControllerMetrics;
 }): Composed {
   const { config } = opts;
-  const globalState = new GlobalStateFile(config.loop.stateDir);
+  const globalState = new GlobalStateFile(config.loop.stateDir, { logger: opts.logger });
   const controller = new Controller({
     boardIds: config.mc.boardIds,
     settings: plannerSettings(config, opts.dryRun),

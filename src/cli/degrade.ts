@@ -1,9 +1,10 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import { currentNamespace } from '../clients/kubernetes/environment.js';
+import { JsonStateFile } from '../clients/state/index.js';
 import type { KubernetesScaler } from '../clients/kubernetes/scale.js';
 import {
   DegradeInputCache,
@@ -121,10 +122,7 @@ export async function degradeWiring(
     handlers,
     degraded: () => monitor.current().mode === 'degrade',
     pressure: () => inputs.get(),
-    saveMachine: () => {
-      mkdirSync(config.loop.stateDir, { recursive: true });
-      writeFileSync(machineFile(config), JSON.stringify(monitor.machineState()));
-    },
+    saveMachine: () => new JsonStateFile(machineFile(config), { logger }).write(monitor.machineState()),
     mirrorKitState: (globalState) => {
       globalState.onMerge = (state, patch) => {
         if (!('resource' in patch)) return;

@@ -63,6 +63,13 @@ export function parseLedger(raw: unknown): ParsedLedger {
   return { ledger, dropped };
 }
 
+/** At most `limit` entries, the most recent ones: a ledger grows with every effect, the oldest go first. */
+export function pruneLedger(ledger: Record<string, LedgerEntry>, limit: number): Record<string, LedgerEntry> {
+  const entries = Object.entries(ledger);
+  if (entries.length <= limit) return ledger;
+  return Object.fromEntries(entries.sort(([, a], [, b]) => b.at - a.at).slice(0, limit));
+}
+
 /** `mc_conditions` as read, plus what was malformed in it (ledger keys, condition positions) and left out. */
 export interface CheckedStatus {
   status: ControllerStatus;

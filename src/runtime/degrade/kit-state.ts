@@ -1,6 +1,6 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { JsonStateFile } from '../../clients/state/index.js';
 import type { DegradeMode } from './hysteresis.js';
 
 /**
@@ -14,12 +14,9 @@ const kitStateSchema = z.looseObject({
   entered_at_ms: z.number().nullish(),
 });
 
-/** Atomic (temp file + rename), so a reader never sees half a file. */
+/** Atomic and fsynced (the state client), so a reader never sees half a file, even after a power loss. */
 export async function writeKitResourceState(path: string, resource: Record<string, unknown>): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(resource, null, 2)}\n`);
-  await rename(tmp, path);
+  new JsonStateFile(path).write(resource);
 }
 
 /** The mode to resume (for DegradeMonitor `restored`); null when the file is missing, foreign or says normal. */
