@@ -7,6 +7,7 @@ import type { Handlers } from '../runtime/executor.js';
 import { GatewaySource } from '../runtime/gateway-source.js';
 import { GlobalStateFile } from '../runtime/global-state.js';
 import { degradePlannerSettings } from './degrade.js';
+import { postedFor } from './handlers.js';
 import { reconcilers } from './reconcilers.js';
 
 export function plannerSettings(config: Config, dryRun: boolean): PlannerSettings {
@@ -40,6 +41,7 @@ export function compose(opts: {
 }): Composed {
   const { config } = opts;
   const globalState = new GlobalStateFile(config.loop.stateDir, { logger: opts.logger });
+  const posted = postedFor(config, opts.logger);
   const controller = new Controller({
     boardIds: config.mc.boardIds,
     settings: plannerSettings(config, opts.dryRun),
@@ -60,6 +62,7 @@ export function compose(opts: {
     ...(opts.degraded ? { degraded: opts.degraded } : {}),
     ...(opts.pressure ? { pressure: opts.pressure } : {}),
     ...(opts.metrics ? { metrics: opts.metrics } : {}),
+    ...(posted ? { posted } : {}),
   });
   return { controller, gateway: opts.gateway ?? null, globalState };
 }
