@@ -1,7 +1,6 @@
-import pino from 'pino';
-import { Writable } from 'node:stream';
 import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { capturingLogger } from '../../test/support/logs.js';
 import { MissionControlClient } from '../clients/mission-control/index.js';
 import { readStatus } from '../model/index.js';
 import { startSandbox, type SandboxHandle } from '../sandbox/index.js';
@@ -25,16 +24,6 @@ afterAll(async () => {
   await sandbox?.close();
 });
 
-function capturingLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { logger: pino({ level: 'warn' }, stream), lines };
-}
 
 describe('BoardStore and a malformed ledger entry', () => {
   it('keeps the good entries and logs the junk one once per change of the row', async () => {
@@ -42,7 +31,7 @@ describe('BoardStore and a malformed ledger entry', () => {
     const notice = { s: 'done', at: 1_700_000_000_000, ext: '123' };
     const task = await mc.createTask(boardId, { title: 'junk ledger', status: 'inbox' });
     await mc.updateTask(boardId, task.id, { customFieldValues: { mc_conditions: { observedHash: 'h', conditions: [], ledger: { 'approval-notice-x': notice, junk: 5 } } } });
-    const { logger, lines } = capturingLogger();
+    const { logger, lines } = capturingLogger('warn');
     const store = new BoardStore(mc, logger);
     await store.refresh(boardId);
     await store.refresh(boardId);

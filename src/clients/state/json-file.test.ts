@@ -1,9 +1,8 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { capturingLogger } from '../../../test/support/logs.js';
 import { z } from 'zod';
 import { GLOBAL_LEDGER_LIMIT, GlobalStateFile } from '../../runtime/global-state.js';
 import { JsonStateFile } from './json-file.js';
@@ -14,16 +13,6 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-function capturingLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { logger: pino({ level: 'info' }, stream), lines };
-}
 
 const anyObject = z.looseObject({});
 const AT = Date.UTC(2026, 11, 4, 17, 39, 12, 345);
