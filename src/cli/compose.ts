@@ -8,7 +8,7 @@ import type { Handlers } from '../runtime/executor.js';
 import { GatewaySource } from '../runtime/gateway-source.js';
 import { GlobalStateFile } from '../runtime/global-state.js';
 import { degradePlannerSettings, type DegradeWiring } from './degrade.js';
-import { handlersFor } from './handlers.js';
+import { handlersFor, postedFor } from './handlers.js';
 import { reconcilers } from './reconcilers.js';
 
 export function plannerSettings(config: Config, dryRun: boolean): PlannerSettings {
@@ -43,7 +43,8 @@ export function compose(opts: {
   metrics?: ControllerMetrics;
 }): Composed {
   const { config } = opts;
-  const globalState = new GlobalStateFile(config.loop.stateDir, opts.door);
+  const globalState = new GlobalStateFile(config.loop.stateDir, opts.door, { logger: opts.logger });
+  const posted = postedFor(config, opts.logger);
   const closed = opts.door.closedReason;
   const controller = new Controller({
     boardIds: config.mc.boardIds,
@@ -66,6 +67,7 @@ export function compose(opts: {
     ...(opts.degraded ? { degraded: opts.degraded } : {}),
     ...(opts.pressure ? { pressure: opts.pressure } : {}),
     ...(opts.metrics ? { metrics: opts.metrics } : {}),
+    ...(posted ? { posted } : {}),
   });
   return { controller, gateway: opts.gateway ?? null, globalState };
 }

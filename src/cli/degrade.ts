@@ -4,6 +4,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import { currentNamespace } from '../clients/kubernetes/environment.js';
+import { JsonStateFile } from '../clients/state/index.js';
 import type { KubernetesScaler } from '../clients/kubernetes/scale.js';
 import {
   DegradeInputCache,
@@ -124,7 +125,7 @@ export async function degradeWiring(
     handlers,
     degraded: () => monitor.current().mode === 'degrade',
     pressure: () => inputs.get(),
-    saveMachine: () => door.writeFile(machineFile(config), JSON.stringify(monitor.machineState())),
+    saveMachine: () => door.stateFile(new JsonStateFile(machineFile(config), { logger })).write(monitor.machineState()),
     mirrorKitState: (globalState) => {
       globalState.onMerge = (state, patch) => {
         if (!('resource' in patch)) return;

@@ -16,6 +16,7 @@ import { jittered } from './backoff.js';
 import { Executor, ExecutionError, type AppliedEntry, type Handlers, type PlannedEntry, type TaskContext } from './executor.js';
 import type { GatewaySource } from './gateway-source.js';
 import type { GlobalStateFile } from './global-state.js';
+import type { PostedMessages } from './posted.js';
 import { WorkQueue, type QueueHooks } from './queue.js';
 import { buildGlobalSnapshot, buildTaskSnapshot, type SnapshotDeps } from './snapshot.js';
 import { BoardStore, linkedTasks } from './store.js';
@@ -44,6 +45,8 @@ export interface ControllerOptions {
   pausedWhileDegraded?: readonly string[];
   /** the degrade signal's reading, handed to global planners */
   pressure?: () => unknown;
+  /** what is already in the Discord channels, for global planners whose ledger is only a local cache */
+  posted?: PostedMessages;
   metrics?: ControllerMetrics;
   /** aborted at the shutdown drain deadline: in-flight effects stop instead of outliving the process */
   signal?: AbortSignal;
@@ -204,6 +207,7 @@ export class Controller {
       global: this.globalState(),
       ...(this.o.gateway ? { gateway: this.o.gateway } : {}),
       ...(this.o.pressure ? { pressure: this.o.pressure } : {}),
+      ...(this.o.posted ? { posted: this.o.posted } : {}),
     };
   }
 
@@ -243,7 +247,10 @@ export class Controller {
       for (const r of this.taskReconcilers) if (r.scope === 'task') consider(r, () => r.plan(snapshot));
     } else {
       const r = this.globalReconcilers.find((g) => g.scope === 'global' && g.key === key);
-      if (r && r.scope === 'global') consider(r, () => r.plan(buildGlobalSnapshot(this.snapshotDeps(), now)));
+      if (r && r.scope === 'global') {
+        const snapshot = await buildGlobalSnapshot(this.snapshotDeps(), r, now);
+        consider(r, () => r.plan(snapshot));
+      }
     }
     if (actions.length === 0) return { ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}), entries: [] };
 

@@ -47,7 +47,7 @@ export async function boardExecutor(cli: TaskCli, taskId: string): Promise<{ exe
   const state = store.state(cli.boardId);
   const task = state.tasks.get(taskId);
   if (!task) throw new CliExit(EXIT.invalid, `task ${taskId} not found on board ${cli.boardId}`);
-  const executor = new Executor({ mc: cli.mc, store, handlers: {}, globalState: new GlobalStateFile(cli.config.loop.stateDir, cli.door), logger: cli.logger });
+  const executor = new Executor({ mc: cli.mc, store, handlers: {}, globalState: new GlobalStateFile(cli.config.loop.stateDir, cli.door, { logger: cli.logger }), logger: cli.logger });
   return { executor, store, task, boundFields: state.boundFields, board: state.board };
 }
 

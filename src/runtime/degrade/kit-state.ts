@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { JsonStateFile } from '../../clients/state/index.js';
 import type { EffectsDoor } from '../effects/door.js';
 import type { DegradeMode } from './hysteresis.js';
 
@@ -14,9 +15,9 @@ const kitStateSchema = z.looseObject({
   entered_at_ms: z.number().nullish(),
 });
 
-/** Through the effects door (atomic: temp file + rename), so a reader never sees half a file and a dry run writes none. */
-export function writeKitResourceState(door: Pick<EffectsDoor, 'writeFile'>, path: string, resource: Record<string, unknown>): void {
-  door.writeFile(path, `${JSON.stringify(resource, null, 2)}\n`);
+/** Through the effects door (a dry run writes none), atomic and fsynced by the state client, so a reader never sees half a file. */
+export function writeKitResourceState(door: Pick<EffectsDoor, 'stateFile'>, path: string, resource: Record<string, unknown>): void {
+  door.stateFile(new JsonStateFile(path)).write(resource);
 }
 
 /** The mode to resume (for DegradeMonitor `restored`); null when the file is missing, foreign or says normal. */

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MissionControlApi } from '../../clients/mission-control/api.js';
 import { EffectRefusedError, EffectsDoor } from './door.js';
+import { JsonStateFile } from '../../clients/state/index.js';
 
 /** A board client that records every call it receives (what passes the door). */
 function recordingBoard(calls: string[]): MissionControlApi {
@@ -59,7 +60,7 @@ describe('EffectsDoor', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mc-door-'));
     dirs.push(dir);
     const closed = EffectsDoor.closed('plan');
-    expect(() => closed.writeFile(join(dir, 'state.json'), '{}')).toThrow(EffectRefusedError);
+    expect(() => closed.stateFile(new JsonStateFile(join(dir, 'state.json'))).write({})).toThrow(EffectRefusedError);
     expect(() => closed.signal(process.pid, 'SIGTERM')).toThrow(EffectRefusedError);
     const scaled: string[] = [];
     const scaler = closed.scaler({
@@ -71,7 +72,7 @@ describe('EffectsDoor', () => {
     expect(scaled).toEqual([]);
     expect(readdirSync(dir)).toEqual([]);
 
-    EffectsDoor.open().writeFile(join(dir, 'sub', 'state.json'), '{"a":1}');
+    EffectsDoor.open().stateFile(new JsonStateFile(join(dir, 'sub', 'state.json'))).write({ a: 1 });
     expect(readdirSync(join(dir, 'sub'))).toEqual(['state.json']);
   });
 });

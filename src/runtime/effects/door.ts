@@ -1,8 +1,7 @@
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type { DiscordApi } from '../../clients/discord/api.js';
 import type { MissionControlApi } from '../../clients/mission-control/api.js';
 import { sendSignal, type SignalResult } from '../../clients/process/signal.js';
+import type { StateFile } from '../../clients/state/index.js';
 import type { Scaler } from './kubernetes-scale.js';
 
 /** Why the door is shut: `plan`, MC_DRY_RUN / `--dry-run`, a standby that does not hold the lock or Lease, a read-only command. */
@@ -99,13 +98,16 @@ export class EffectsDoor {
     return sendSignal(pid, signal);
   }
 
-  /** Atomic (temp file + rename) so a reader never sees half a file. */
-  writeFile(path: string, text: string): void {
-    this.pass(`write ${path}`);
-    mkdirSync(dirname(path), { recursive: true });
-    const tmp = `${path}.${process.pid}.tmp`;
-    writeFileSync(tmp, text);
-    renameSync(tmp, path);
+  /** Reads pass; writes (atomic and fsynced by the state client) ask the door first. */
+  stateFile(file: StateFile): StateFile {
+    return {
+      path: file.path,
+      read: (schema) => file.read(schema),
+      write: (value) => {
+        this.pass(`write ${file.path}`);
+        file.write(value);
+      },
+    };
   }
 }
 
