@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/index.js';
 import type { PassReport } from '../../runtime/controller.js';
+import type { LeaderElector } from '../../runtime/leader/index.js';
 import { planJsonLines, planTable } from '../../runtime/plan-printer.js';
 import { composeController } from '../compose.js';
 import { degradeWiring } from '../degrade.js';
@@ -18,14 +19,16 @@ import { gatewaySource } from '../gateway.js';
  */
 async function onePass(config: Config, logger: Logger, intent: 'apply' | 'plan'): Promise<PassReport> {
   const applying = intent === 'apply' && !config.loop.dryRun;
-  const leader = applying ? await elector(config, logger, () => undefined) : null;
+  let leader: LeaderElector | null = null;
+  const door = !applying ? EffectsDoor.closed(intent === 'plan' ? 'plan' : 'dry-run') : EffectsDoor.whileLeading(() => leader?.isLeader() ?? false);
+  // an unusable configuration exits 2 before the lock is touched
+  const mc = missionControl(config, logger, door);
+  leader = applying ? await elector(config, logger, () => undefined) : null;
   if (leader && !(await leader.tryAcquire())) {
     const holder = leader.describeHolder?.() ?? leader.currentHolder() ?? 'an unknown holder';
     throw new CliExit(EXIT.locked, `another instance holds the controller lock: ${holder}; nothing done`);
   }
-  const door = !applying ? EffectsDoor.closed(intent === 'plan' ? 'plan' : 'dry-run') : EffectsDoor.whileLeading(() => leader?.isLeader() ?? false);
   try {
-    const mc = missionControl(config, logger, door);
     await autoBootstrap(config, logger, mc, door);
     const gateway = gatewaySource(config, logger, {}, false);
     try {

@@ -1,0 +1,66 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { LockFileElector } from './lock-file-elector.js';
+
+const dirs: string[] = [];
+afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+function setup() {
+  const dir = mkdtempSync(join(tmpdir(), 'mc-lockfile-'));
+  dirs.push(dir);
+  const path = join(dir, 'controller.lock');
+  const warnings: string[] = [];
+  const logger = { debug() {}, info() {}, warn: (o: object, m?: string) => void warnings.push(`${m} ${JSON.stringify(o)}`) };
+  const elector = () => new LockFileElector({ path, identity: 'me', unreadableStaleAfterMs: 15_000, logger });
+  const age = (ms: number) => {
+    const t = (Date.now() - ms) / 1000;
+    utimesSync(path, t, t);
+  };
+  return { path, warnings, elector, age };
+}
+
+describe('LockFileElector: a lock whose holder cannot be read', () => {
+  it('is left alone while younger than the lease duration, and named as unreadable', async () => {
+    const { path, elector, age } = setup();
+    writeFileSync(path, '{"pid":12');
+    age(10_000);
+    const e = elector();
+    expect(await e.tryAcquire()).toBe(false);
+    expect(e.describeHolder()).toMatch(new RegExp(`^unreadable lock file ${path} \\(10 s old; taken over once older than 15 s\\)$`));
+    expect(readFileSync(path, 'utf8')).toBe('{"pid":12');
+  });
+
+  it('is taken over with a warning once older than the lease duration; the old file is kept', async () => {
+    for (const garbage of ['', '\u0000\u0001', '[1,2]', '{"pid":0,"hostname":"x","startedAt":1,"identity":"y"}']) {
+      const { path, warnings, elector, age } = setup();
+      writeFileSync(path, garbage);
+      age(16_000);
+      const e = elector();
+      expect(await e.tryAcquire(), JSON.stringify(garbage)).toBe(true);
+      expect(warnings.join('\n')).toMatch(/Taking over a stale controller lock file .*holder unreadable for more than 15 s/);
+      expect(readFileSync(`${path}.stale`, 'utf8')).toBe(garbage);
+      await e.release();
+      expect(existsSync(path)).toBe(false);
+    }
+  });
+
+  it('a lock path that cannot be read as a file counts as unreadable, not as a crash', async () => {
+    const { path, elector, age } = setup();
+    mkdirSync(path);
+    age(60_000);
+    const e = elector();
+    expect(await e.tryAcquire()).toBe(true);
+    await e.release();
+  });
+
+  it('a live holder (our parent process) is named with pid, host and start time', async () => {
+    const { path, elector } = setup();
+    const startedAt = Date.now() - 3_600_000;
+    writeFileSync(path, JSON.stringify({ pid: process.ppid, hostname: hostname(), startedAt, identity: 'other:1' }));
+    const e = elector();
+    expect(await e.tryAcquire()).toBe(false);
+    expect(e.describeHolder()).toBe(`other:1 (pid ${process.ppid} on ${hostname()}, since ${new Date(startedAt).toISOString()}; lock file ${path})`);
+  });
+});
