@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultPlannerSettings, type Approval, type DiscordPostAction, type GlobalSnapshot, type LedgerEntry } from '../../src/model/index.js';
 import { followUpKey, noticeKey } from './keys.js';
-import { planUnlinkedApprovals, UNLINKED_KEY, unlinkedWants } from './unlinked.js';
+import { AWAITING_KEY, planUnlinkedApprovals, UNLINKED_KEY, unlinkedWants } from './unlinked.js';
 
 const NOW = Date.parse('2026-11-23T12:00:00Z');
 
@@ -23,17 +23,18 @@ function approval(over: Partial<Approval> = {}): Approval {
   };
 }
 
-function snapshot(approvals: Approval[], ledger: Record<string, LedgerEntry> = {}, posted?: Record<string, string>): GlobalSnapshot {
+function snapshot(approvals: Approval[], ledger: Record<string, LedgerEntry> = {}, posted?: Record<string, string>, awaiting?: string[]): GlobalSnapshot {
   return {
     ...(posted ? { posted: new Map(Object.entries(posted)) } : {}),
     now: NOW,
     settings: { ...defaultPlannerSettings(), publicUrl: 'http://mc.local' },
     boards: [{ boardId: 'b1', board: null, tasks: [], approvals, fieldDefs: [] }],
-    global: { degraded: false, firstRunAt: {}, ledger },
+    global: { degraded: false, firstRunAt: {}, ledger, ...(awaiting ? { [AWAITING_KEY]: awaiting } : {}) },
   };
 }
 
-const posts = (r: ReturnType<typeof planUnlinkedApprovals>) => r.actions as DiscordPostAction[];
+const posts = (r: ReturnType<typeof planUnlinkedApprovals>) => r.actions.filter((a): a is DiscordPostAction => a.type === 'discord.post');
+const writes = (r: ReturnType<typeof planUnlinkedApprovals>) => r.actions.filter((a) => a.type === 'state.write');
 
 describe('approvals linked to no task', () => {
   it('announces each pending one once, on the global key, escaped, with a board link', () => {
@@ -50,18 +51,18 @@ describe('approvals linked to no task', () => {
   it('leaves task-linked approvals to the task planner and announced ones alone', () => {
     const linked = approval({ id: 'ap-3', taskId: 't1', taskIds: ['t1'] });
     const done = { [noticeKey('ap-1')]: { s: 'done' as const, at: NOW } };
-    expect(planUnlinkedApprovals(snapshot([linked, approval()], done)).actions).toEqual([]);
+    expect(posts(planUnlinkedApprovals(snapshot([linked, approval()], done)))).toEqual([]);
   });
 
   it('follows up a resolution once, only for an announced approval', () => {
     const resolved = approval({ status: 'approved', resolvedAt: NOW });
-    expect(planUnlinkedApprovals(snapshot([resolved])).actions).toEqual([]);
+    expect(posts(planUnlinkedApprovals(snapshot([resolved])))).toEqual([]);
     const announced = { [noticeKey('ap-1')]: { s: 'done' as const, at: NOW - 1 } };
     const r = posts(planUnlinkedApprovals(snapshot([resolved], announced)));
     expect(r.map((a) => a.idempotencyKey)).toEqual([followUpKey('ap-1', 'approved')]);
     expect(r[0]!.content).toMatch(/^✅ Approval ap-1 approved/);
     const followed = { ...announced, [followUpKey('ap-1', 'approved')]: { s: 'done' as const, at: NOW } };
-    expect(planUnlinkedApprovals(snapshot([resolved], followed)).actions).toEqual([]);
+    expect(posts(planUnlinkedApprovals(snapshot([resolved], followed)))).toEqual([]);
   });
 
   describe('with a lost or fresh state file, the channel is the record', () => {
@@ -88,7 +89,7 @@ describe('approvals linked to no task', () => {
     });
 
     it('does not announce again a notice found in the channel', () => {
-      expect(planUnlinkedApprovals(snapshot([approval()], {}, { [noticeKey('ap-1')]: 'm1' })).actions).toEqual([]);
+      expect(posts(planUnlinkedApprovals(snapshot([approval()], {}, { [noticeKey('ap-1')]: 'm1' })))).toEqual([]);
     });
 
     it('follows up a resolution whose notice is in the channel, once', () => {
@@ -96,7 +97,34 @@ describe('approvals linked to no task', () => {
       const r = posts(planUnlinkedApprovals(snapshot([resolved], {}, { [noticeKey('ap-1')]: 'm1' })));
       expect(r.map((a) => a.idempotencyKey)).toEqual([followUpKey('ap-1', 'approved')]);
       const both = { [noticeKey('ap-1')]: 'm1', [followUpKey('ap-1', 'approved')]: 'm2' };
-      expect(planUnlinkedApprovals(snapshot([resolved], {}, both)).actions).toEqual([]);
+      expect(posts(planUnlinkedApprovals(snapshot([resolved], {}, both)))).toEqual([]);
+    });
+  });
+
+  describe('under `once`, an approval resolved between two runs', () => {
+    const done = (at = NOW) => ({ s: 'done' as const, at });
+
+    it('is remembered while pending, so the next run asks for the resolved rows', () => {
+      const r = planUnlinkedApprovals(snapshot([approval(), approval({ id: 'ap-0' })]));
+      expect(writes(r)).toEqual([expect.objectContaining({ patch: { [AWAITING_KEY]: ['ap-0', 'ap-1'] } })]);
+      // unchanged list: nothing to write
+      expect(writes(planUnlinkedApprovals(snapshot([approval()], { [noticeKey('ap-1')]: done() }, undefined, ['ap-1'])))).toEqual([]);
+      // the next process sees no pending approval: it wants the resolved ones
+      expect(unlinkedWants(snapshot([], { [noticeKey('ap-1')]: done() }, undefined, ['ap-1']))).toEqual({ resolvedApprovals: true });
+    });
+
+    it('keeps a resolved approval until its follow-up is out, drops one never announced or deleted', () => {
+      const resolved = approval({ status: 'approved', resolvedAt: NOW });
+      const announced = { [noticeKey('ap-1')]: done() };
+      const r = planUnlinkedApprovals(snapshot([resolved], announced, undefined, ['ap-1']));
+      expect(posts(r).map((a) => a.idempotencyKey)).toEqual([followUpKey('ap-1', 'approved')]);
+      expect(writes(r)).toEqual([]);
+      const followed = { ...announced, [followUpKey('ap-1', 'approved')]: done() };
+      expect(writes(planUnlinkedApprovals(snapshot([resolved], followed, undefined, ['ap-1'])))).toEqual([
+        expect.objectContaining({ patch: { [AWAITING_KEY]: [] } }),
+      ]);
+      expect(writes(planUnlinkedApprovals(snapshot([resolved], {}, undefined, ['ap-1'])))).toEqual([expect.objectContaining({ patch: { [AWAITING_KEY]: [] } })]);
+      expect(writes(planUnlinkedApprovals(snapshot([], {}, undefined, ['gone'])))).toEqual([expect.objectContaining({ patch: { [AWAITING_KEY]: [] } })]);
     });
   });
 });

@@ -1,5 +1,6 @@
 import {
   globalKey,
+  idempotencyKey,
   type Action,
   type Approval,
   type GlobalReconciler,
@@ -24,6 +25,20 @@ type Ledger = Record<string, LedgerEntry | undefined>;
 const ledgerOf = (snap: GlobalSnapshot): Ledger => (snap.global['ledger'] ?? {}) as Ledger;
 
 /**
+ * Global state key: ids of task-less approvals that may still owe a resolution follow-up. A fresh process
+ * (`once` under cron) lists only pending approvals, so without this it would never see one resolved between
+ * two runs; with it, it asks for the resolved rows while the list names an approval no longer pending.
+ */
+export const AWAITING_KEY = 'approvalsAwaitingFollowUp';
+
+const awaitingOf = (snap: GlobalSnapshot): string[] => {
+  const raw = snap.global[AWAITING_KEY];
+  return Array.isArray(raw) ? raw.filter((x): x is string => typeof x === 'string') : [];
+};
+
+const unlinkedApprovals = (snap: GlobalSnapshot): Approval[] => snap.boards.flatMap((b) => b.approvals.filter(unlinked));
+
+/**
  * The state file's ledger is only a cache (a new pod or a lost folder starts empty), so whatever it does not
  * know as done is looked up in the channel: the notice of a pending approval, and for a resolved one its
  * notice (was it announced at all? final once absent) and its follow-up.
@@ -45,7 +60,11 @@ export function unlinkedWants(snap: GlobalSnapshot): GlobalWants | undefined {
       queries.push({ key: followUp, since });
     }
   }
-  return queries.length > 0 ? { posted: { purpose: 'approvals', queries } } : undefined;
+  const inView = new Set(unlinkedApprovals(snap).filter((a) => a.status !== 'pending').map((a) => a.id));
+  const pending = new Set(unlinkedApprovals(snap).filter((a) => a.status === 'pending').map((a) => a.id));
+  const resolvedApprovals = awaitingOf(snap).some((id) => !pending.has(id) && !inView.has(id));
+  if (queries.length === 0 && !resolvedApprovals) return undefined;
+  return { ...(queries.length > 0 ? { posted: { purpose: 'approvals' as const, queries } } : {}), ...(resolvedApprovals ? { resolvedApprovals } : {}) };
 }
 
 /**
@@ -89,7 +108,36 @@ export function planUnlinkedApprovals(snap: GlobalSnapshot): PlanResult {
       }
     }
   }
+  const awaiting = nextAwaiting(snap, posted);
+  if (awaiting.join() !== [...awaitingOf(snap)].sort().join()) {
+    actions.push({
+      type: 'state.write',
+      key: UNLINKED_KEY,
+      reconciler: UNLINKED_NAME,
+      reason: 'the task-less approvals that may still owe a resolution follow-up changed',
+      idempotencyKey: idempotencyKey('approvals-awaiting-follow-up', awaiting),
+      patch: { [AWAITING_KEY]: awaiting },
+    });
+  }
   return { actions };
+}
+
+/**
+ * Every pending task-less approval (announced now or before), and a resolved one until its follow-up is
+ * out; one never announced, or gone from the board (deleted), leaves the list.
+ */
+function nextAwaiting(snap: GlobalSnapshot, posted: (key: string) => boolean): string[] {
+  const ledger = ledgerOf(snap);
+  const byId = new Map(unlinkedApprovals(snap).map((a) => [a.id, a]));
+  const next = new Set<string>();
+  for (const a of byId.values()) if (a.status === 'pending') next.add(a.id);
+  for (const id of awaitingOf(snap)) {
+    const a = byId.get(id);
+    if (!a || a.status === 'pending') continue;
+    const announced = Boolean(ledger[noticeKey(id)]) || posted(noticeKey(id));
+    if (announced && !posted(followUpKey(id, a.status))) next.add(id);
+  }
+  return [...next].sort();
 }
 
 export const unlinkedApprovalsReconciler: GlobalReconciler = {

@@ -46,6 +46,8 @@ export interface PostedQuery {
 /** Extra reads a global planner needs; the result is in GlobalSnapshot.posted. */
 export interface GlobalWants {
   posted?: { purpose: DiscordPurpose; queries: PostedQuery[] };
+  /** resolved approvals of every board (a fresh process, e.g. `once`, lists only pending ones) */
+  resolvedApprovals?: boolean;
 }
 
 export interface GlobalReconciler {

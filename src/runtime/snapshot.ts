@@ -76,8 +76,15 @@ export async function buildTaskSnapshot(d: SnapshotDeps, boardId: string, task: 
 
 /** What a global planner sees, plus the channel messages its wants() asked about. */
 export async function buildGlobalSnapshot(d: SnapshotDeps, reconciler: GlobalReconciler, now: number): Promise<GlobalSnapshot> {
-  const base = globalView(d, now);
-  const wanted = reconciler.wants?.(base)?.posted;
+  let base = globalView(d, now);
+  let wants = reconciler.wants?.(base);
+  if (wants?.resolvedApprovals) {
+    for (const boardId of [...d.store.boards.keys()]) await d.store.loadResolved(boardId);
+    // asked again: the resolved rows now in view may need their own channel queries
+    base = globalView(d, now);
+    wants = reconciler.wants?.(base);
+  }
+  const wanted = wants?.posted;
   if (!wanted || wanted.queries.length === 0 || !d.posted) return base;
   return { ...base, posted: await d.posted.lookup(wanted.purpose, wanted.queries) };
 }

@@ -44,7 +44,7 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 20
 }
 
 describe('task-less approval notices and ledgers survive lost local state (CLI against the sandbox)', () => {
-  scenario('`once` with a fresh state folder twice, then with a truncated state.json: one notice per approval', async () => {
+  scenario('`once` with a fresh state folder twice, then with a truncated state.json: one notice per approval, one follow-up', async () => {
     const { world } = stage;
     const a = await taskless('fresh state folders');
     const b = await taskless('a second one');
@@ -61,12 +61,21 @@ describe('task-less approval notices and ledgers survive lost local state (CLI a
     expect(truncated.code, truncated.stderr).toBe(0);
     expect(truncated.stderr).toMatch(/state file .*state\.json is corrupt \(empty \(truncated\) file\)/);
 
-    const all = await world.messages();
-    expect(notices(all, a.id)).toHaveLength(1);
-    expect(notices(all, b.id)).toHaveLength(1);
     // the corrupt file is kept aside, not silently reset
     expect(readdirSync(kept).filter((f) => /^state\.json\.corrupt-/.test(f))).toHaveLength(1);
     expect(existsSync(join(kept, 'state.json'))).toBe(true);
+
+    // resolved between two runs (cron): the next `once` follows it up, once
+    await world.resolveApproval(a.id, 'approved');
+    for (let i = 0; i < 2; i++) {
+      const r2 = await once(controllerEnv(stage.info, kept));
+      expect(r2.code, r2.stderr).toBe(0);
+    }
+    await fresh();
+    const all = await world.messages();
+    expect(notices(all, a.id)).toHaveLength(1);
+    expect(notices(all, b.id)).toHaveLength(1);
+    expect(followUps(all, a.id)).toHaveLength(1);
   });
 
   scenario('`run` restarted with a fresh state folder: one notice, then one follow-up after the resolution', async () => {
