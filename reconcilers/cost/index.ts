@@ -103,6 +103,8 @@ export const costReconciler: TaskReconciler = {
     if (snap.status.ledger[FINAL] && snap.task.status !== 'done') return reopened(snap);
     const scope = scopeOf(snap);
     if (!scope || !needsUsage(scope)) return { actions: [] };
+    const refused = scope.keys.map((k) => scope.gateway.readErrors?.get(k)).find((e) => e !== undefined);
+    if (refused) return giveUp(snap, scope, `usage unreadable: ${refused}`);
     const readings = scope.keys.map((k) => scope.gateway.usage.get(k));
     // null from the client = the gateway has no sessions.usage for us (old version, missing scope)
     if (readings.some((u) => u === undefined)) return giveUp(snap, scope, 'usage unavailable');
