@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { configSchema, type Config } from './schema.js';
 import { getPath, setPath, settings, type Setting } from './settings.js';
+import { absoluteStateDir, defaultStateDir } from './state-dir.js';
 
 /** Invalid configuration: every problem, one line each, for exit code 2. */
 export class ConfigError extends Error {
@@ -101,6 +102,8 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     if (flagValue !== undefined) put(s, flagValue, 'flag');
   }
 
+  const stateDir = getPath(raw, ['loop', 'stateDir']);
+  setPath(raw, ['loop', 'stateDir'], typeof stateDir === 'string' && stateDir.trim() ? absoluteStateDir(stateDir.trim(), cwd) : (stateDir ?? defaultStateDir(env)));
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {

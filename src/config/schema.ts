@@ -115,9 +115,10 @@ export const configSchema = z.object({
     concurrency: m(int(1, 64).default(4), { env: 'MC_CONCURRENCY', description: 'Keys reconciled in parallel.' }),
     backoffMinMs: m(int(1).default(1_000), { env: 'MC_BACKOFF_MIN_MS', description: 'First retry delay of a failing key.' }),
     backoffMaxMs: m(int(1).default(300_000), { env: 'MC_BACKOFF_MAX_MS', description: 'Retry delay cap of a failing key.' }),
-    stateDir: m(z.string().default('.mc-controller'), {
+    stateDir: m(z.string().min(1), {
       env: 'MC_STATE_DIR',
-      description: 'Folder for the controller\'s local state (global ledger).',
+      description:
+        'Folder for the controller\'s local state (lock file, global ledger), made absolute. Default: `$STATE_DIRECTORY` under systemd, `/var/lib/mc-controller` as root, else `$XDG_STATE_HOME/mc-controller` (`~/.local/state/mc-controller`) — never relative to the working directory, so every `run` on a host shares one lock.',
     }),
     logLevel: m(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'), {
       env: 'MC_LOG_LEVEL',
