@@ -44,5 +44,11 @@ export function missionControl(config: Config, logger: Logger): MissionControlCl
       'invalid configuration:\n  - MC_API_URL and MC_AUTH_TOKEN are not set (or api_url/auth_token in config/mission-control-ids.local.json); `npm start` runs against the embedded sandbox instead',
     );
   }
-  return new MissionControlClient({ apiUrl: config.mc.apiUrl, token: config.mc.authToken, timeoutMs: config.mc.timeoutMs, logger });
+  return new MissionControlClient({
+    apiUrl: config.mc.apiUrl,
+    token: config.mc.authToken,
+    timeoutMs: config.mc.timeoutMs,
+    streamConnectTimeoutMs: config.mc.streamConnectTimeoutMs,
+    logger,
+  });
 }

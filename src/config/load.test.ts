@@ -388,6 +388,15 @@ describe('cross checks', () => {
     ]);
   });
 
+  it.each([
+    ['15000', false],
+    ['15001', true],
+  ])('stream connect timeout %s ms vs the 15 s ping → ok=%s', (ms, ok) => {
+    const env = { MC_STREAM_CONNECT_TIMEOUT_MS: ms };
+    if (ok) expect(loadConfig({ cwd: workdir(), env }).config.mc.streamConnectTimeoutMs).toBe(Number(ms));
+    else expect(problemsOf({ cwd: workdir(), env })).toEqual([expect.stringMatching(/^MC_STREAM_CONNECT_TIMEOUT_MS: must exceed 15000 ms/)]);
+  });
+
   it('several cross-check problems are listed together', () => {
     const problems = problemsOf({
       cwd: workdir(),

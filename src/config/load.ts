@@ -28,6 +28,9 @@ export interface LoadOptions {
   flags?: Record<string, unknown>;
 }
 
+/** upstream's SSE keep-alive interval (mission-control-api.md): the first byte of a quiet stream */
+const MC_STREAM_PING_MS = 15_000;
+
 const PLACEHOLDER = /^(replace[-_ ]?me|change[-_ ]?me|changeme|replace-with-strong-random-token|your[-_].*|<.*>|x+|\*+)/i;
 
 /** A value that would authenticate somewhere: long enough and not one of the kit's placeholders. */
@@ -143,6 +146,8 @@ function crossChecks(c: Config): string[] {
   const { leaseDurationSeconds: lease, renewDeadlineSeconds: renew, retryPeriodSeconds: retry } = c.ops;
   if (!(lease > renew && renew > 1.2 * retry))
     out.push(`leader election: need lease (${lease}s) > renew deadline (${renew}s) > 1.2 × retry period (${retry}s)`);
+  if (c.mc.streamConnectTimeoutMs <= MC_STREAM_PING_MS)
+    out.push(`MC_STREAM_CONNECT_TIMEOUT_MS: must exceed ${MC_STREAM_PING_MS} ms, Mission Control's stream ping interval, or a quiet board behind a buffering proxy reconnects forever`);
   if (c.loop.backoffMinMs > c.loop.backoffMaxMs) out.push('MC_BACKOFF_MIN_MS: must not exceed MC_BACKOFF_MAX_MS');
   return out;
 }

@@ -68,7 +68,15 @@ export const configSchema = z.object({
       description: 'Dashboard URL used for links in Discord messages.',
     }),
     gatewayId: m(z.string().optional(), { file: 'gateway_id', description: 'Mission Control gateway id (informational).' }),
-    timeoutMs: m(int(100).default(10_000), { env: 'MC_HTTP_TIMEOUT_MS', description: 'Timeout of each Mission Control request.' }),
+    timeoutMs: m(int(100).default(10_000), {
+      env: 'MC_HTTP_TIMEOUT_MS',
+      description: 'Timeout of each Mission Control request (not of the event streams: see MC_STREAM_CONNECT_TIMEOUT_MS).',
+    }),
+    streamConnectTimeoutMs: m(int(1_000).default(30_000), {
+      env: 'MC_STREAM_CONNECT_TIMEOUT_MS',
+      description:
+        'How long a task/approval event stream may wait for its response headers. Must exceed Mission Control\'s 15 s stream ping: a buffering proxy holds the headers until the first byte, which on a quiet board is that ping.',
+    }),
     autoBootstrap: m(flag.default(true), {
       env: 'MC_AUTO_BOOTSTRAP',
       description: '`run` creates missing controller custom fields at start (same as `bootstrap`).',
