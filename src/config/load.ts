@@ -31,7 +31,13 @@ export interface LoadOptions {
 /** upstream's SSE keep-alive interval (mission-control-api.md): the first byte of a quiet stream */
 const MC_STREAM_PING_MS = 15_000;
 
-const PLACEHOLDER = /^(replace[-_ ]?me|change[-_ ]?me|changeme|replace-with-strong-random-token|your[-_].*|<.*>|x+|\*+)/i;
+/**
+ * The kit's placeholders, matched against the WHOLE value: `REPLACE_ME_LOCAL_AUTH_TOKEN`, `changeme`,
+ * `replace-with-strong-random-token`, `your_token_here`, `<TOKEN>`, `xxxx`, `****`. Words only (letters joined by
+ * `-`, `_` or spaces): a real token that merely starts with `x`, `your_` or `changeme` has digits or mixed runs.
+ */
+const WORDS = '(?:[-_ ][a-z]+)*';
+const PLACEHOLDER = new RegExp(`^(?:(?:replace|change)[-_ ]?me${WORDS}|replace[-_ ]with${WORDS}|your${WORDS}|<[^<>]*>|x+|\\*+)$`, 'i');
 
 /** A value that would authenticate somewhere: long enough and not one of the kit's placeholders. */
 export function looksLikeRealSecret(value: unknown): boolean {
@@ -152,11 +158,21 @@ function crossChecks(c: Config): string[] {
   return out;
 }
 
-/** The effective config with every secret replaced, for `config --print`. */
+/** The effective config with every secret replaced, and credentials inside URLs too, for `config --print`. */
 export function redactedConfig(loaded: LoadedConfig): Record<string, unknown> {
   const out = structuredClone(loaded.config) as unknown as Record<string, unknown>;
   for (const s of settings()) {
-    if (s.meta.secret && getPath(out, s.path) !== undefined) setPath(out, s.path, '[redacted]');
+    const value = getPath(out, s.path);
+    if (s.meta.secret && value !== undefined) setPath(out, s.path, '[redacted]');
+    else if (typeof value === 'string') setPath(out, s.path, redactUrlCredentials(value));
   }
   return out;
+}
+
+// scheme://user[:password]@ — the userinfo part of any URL in a text
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]+@/gi;
+
+/** `http://user:TOKEN@host/…` → `http://[redacted]@host/…`, wherever a URL appears in the text. */
+export function redactUrlCredentials(text: string): string {
+  return text.replace(URL_USERINFO, '$1[redacted]@');
 }
