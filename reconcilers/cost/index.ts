@@ -2,6 +2,7 @@ import {
   CONDITIONS_FIELD,
   F,
   patch,
+  plausibleCost,
   type GatewayView,
   type LedgerEntry,
   type PlanResult,
@@ -47,9 +48,7 @@ function sessionKeyOf(task: Task): string | null {
 
 /** The recorded cost; Mission Control answers decimals as numbers, a hand edit may leave a string. */
 export function recordedCost(task: Task): number {
-  const v = task.fields[F.actualCost];
-  const n = typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : NaN;
-  return Number.isFinite(n) ? n : 0;
+  return plausibleCost(task.fields[F.actualCost]) ?? 0;
 }
 
 interface Scope {

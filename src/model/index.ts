@@ -1,6 +1,7 @@
 export * from './action.js';
 export * from './board.js';
 export * from './conditions.js';
+export * from './cost.js';
 export * from './hash.js';
 export * from './reconciler.js';
 export * from './session.js';
