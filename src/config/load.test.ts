@@ -405,6 +405,12 @@ describe('cross checks', () => {
     else expect(problemsOf({ cwd: workdir(), env })).toEqual([expect.stringMatching(/^MC_STREAM_CONNECT_TIMEOUT_MS: must exceed 15000 ms/)]);
   });
 
+  it.each(['*', '**', '*/*', '/tmp/puppeteer*,*'])('a kill allowlist pattern matching every process (%j) is refused', (list) => {
+    expect(problemsOf({ cwd: workdir(), env: { MC_RESOURCE_KILL_ALLOWLIST: list } })).toEqual([
+      expect.stringMatching(/^MC_RESOURCE_KILL_ALLOWLIST: ".*" would match every process/),
+    ]);
+  });
+
   it('several cross-check problems are listed together', () => {
     const problems = problemsOf({
       cwd: workdir(),

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { configSchema, type Config } from './schema.js';
 import { getPath, setPath, settings, type Setting } from './settings.js';
 import { absoluteStateDir, defaultStateDir } from './state-dir.js';
+import { isCatchAllKillPattern, splitKillAllowlist } from '../model/kill-pattern.js';
 
 /** Invalid configuration: every problem, one line each, for exit code 2. */
 export class ConfigError extends Error {
@@ -154,6 +155,8 @@ function crossChecks(c: Config): string[] {
     out.push(`leader election: need lease (${lease}s) > renew deadline (${renew}s) > 1.2 × retry period (${retry}s)`);
   if (c.mc.streamConnectTimeoutMs <= MC_STREAM_PING_MS)
     out.push(`MC_STREAM_CONNECT_TIMEOUT_MS: must exceed ${MC_STREAM_PING_MS} ms, Mission Control's stream ping interval, or a quiet board behind a buffering proxy reconnects forever`);
+  for (const pattern of c.degrade.killAllowlist.flatMap(splitKillAllowlist).filter(isCatchAllKillPattern))
+    out.push(`MC_RESOURCE_KILL_ALLOWLIST: "${pattern}" would match every process; name the command or executable (e.g. /tmp/puppeteer*)`);
   if (c.loop.backoffMinMs > c.loop.backoffMaxMs) out.push('MC_BACKOFF_MIN_MS: must not exceed MC_BACKOFF_MAX_MS');
   return out;
 }

@@ -3,6 +3,7 @@ export * from './board.js';
 export * from './conditions.js';
 export * from './cost.js';
 export * from './hash.js';
+export * from './kill-pattern.js';
 export * from './reconciler.js';
 export * from './session.js';
 export * from './settings.js';

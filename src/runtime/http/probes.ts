@@ -36,7 +36,7 @@ export function startProbeServer(opts: ProbeServerOptions): Promise<RunningServe
   return serve(opts.addr ?? DEFAULT_PROBE_ADDR, async (req, res) => {
     const path = new URL(req.url ?? '/', 'http://probe').pathname;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      sendJson(res, 405, { error: 'method not allowed' });
+      sendJson(res, 405, { error: 'method not allowed' }, { allow: 'GET, HEAD' });
       return;
     }
     if (path === '/healthz' || path === '/livez') {
