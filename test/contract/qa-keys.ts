@@ -3,60 +3,26 @@
  * The real gateway refuses `sessions.usage` for it; the controller must take that as a finding (the watchdog
  * counts the session as missing) and never as a failed key. Same composition as task-lifecycle.ts.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GatewayClient } from '../../src/clients/gateway/index.js';
-import { MissionControlClient } from '../../src/clients/mission-control/index.js';
 import { compose } from '../../src/cli/compose.js';
-import { loadConfig } from '../../src/config/index.js';
-import { DESIRED_FIELDS } from '../../src/model/index.js';
-import { runBootstrap } from '../../src/runtime/bootstrap.js';
-import { GatewaySource } from '../../src/runtime/gateway-source.js';
-import { startSandbox, type SandboxHandle } from '../../src/sandbox/index.js';
+import { startControllerStage, type ControllerStage } from './controller-stage.js';
 import type { ContractExtension } from './scenarios.js';
 
 export const qaKeysContract: ContractExtension = (target) => {
   describe('kit QA S1: a session key that is no session reference is a finding, not a failure', () => {
-    const logger = pino({ level: 'silent' });
-    let sandbox: SandboxHandle;
-    let mc: MissionControlClient;
-    let gateway: GatewaySource;
-    let dir: string;
+    let stage: ControllerStage;
 
     beforeAll(async () => {
-      sandbox = await startSandbox({ seed: 'empty' });
-      dir = mkdtempSync(join(tmpdir(), 'mc-qa-contract-'));
-      mc = new MissionControlClient({ apiUrl: sandbox.info.mcApiUrl, token: sandbox.info.mcAuthToken, logger });
-      await runBootstrap(mc, DESIRED_FIELDS, [sandbox.info.boardId], { dryRun: false });
-      gateway = new GatewaySource(
-        new GatewayClient({ url: target().url, token: target().token, clientVersion: '0.1.0-contract', scopes: ['operator.read', 'operator.admin'], reconnect: false, logger }),
-        logger,
-      );
+      stage = await startControllerStage(target(), 'mc-qa-contract-');
     }, 60_000);
 
     afterAll(async () => {
-      await gateway?.api.close();
-      await sandbox?.close();
-      if (dir) rmSync(dir, { recursive: true, force: true });
+      await stage?.close();
     });
 
     it('S1: first pass counts a retry, second pass moves it to review with needs_approval; no pass fails', async () => {
-      const { config } = loadConfig({
-        cwd: dir,
-        env: {
-          MC_API_URL: sandbox.info.mcApiUrl,
-          MC_AUTH_TOKEN: sandbox.info.mcAuthToken,
-          MC_BOARD_ID: sandbox.info.boardId,
-          MC_GATEWAY_URL: target().url,
-          MC_GATEWAY_TOKEN: target().token,
-          MC_STATE_DIR: join(dir, 'state'),
-          MC_MAX_RETRIES: '1',
-          MC_SESSION_MISSING_GRACE_SECONDS: '0',
-        },
-      });
+      const { mc, gateway, logger, sandbox } = stage;
+      const config = stage.config({ MC_MAX_RETRIES: '1', MC_SESSION_MISSING_GRACE_SECONDS: '0' });
       const { controller } = compose({ config, logger, mc, gateway, dryRun: false });
       const task = await mc.createTask(sandbox.info.boardId, {
         title: 'S1 recovery loop',
