@@ -2,6 +2,7 @@ import {
   CONDITIONS_FIELD,
   F,
   patch,
+  plausibleCost,
   type GatewayView,
   type LedgerEntry,
   type PlanResult,
@@ -47,9 +48,7 @@ function sessionKeyOf(task: Task): string | null {
 
 /** The recorded cost; Mission Control answers decimals as numbers, a hand edit may leave a string. */
 export function recordedCost(task: Task): number {
-  const v = task.fields[F.actualCost];
-  const n = typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : NaN;
-  return Number.isFinite(n) ? n : 0;
+  return plausibleCost(task.fields[F.actualCost]) ?? 0;
 }
 
 interface Scope {
@@ -103,6 +102,8 @@ export const costReconciler: TaskReconciler = {
     if (snap.status.ledger[FINAL] && snap.task.status !== 'done') return reopened(snap);
     const scope = scopeOf(snap);
     if (!scope || !needsUsage(scope)) return { actions: [] };
+    const refused = scope.keys.map((k) => scope.gateway.readErrors?.get(k)).find((e) => e !== undefined);
+    if (refused) return giveUp(snap, scope, `usage unreadable: ${refused}`);
     const readings = scope.keys.map((k) => scope.gateway.usage.get(k));
     // null from the client = the gateway has no sessions.usage for us (old version, missing scope)
     if (readings.some((u) => u === undefined)) return giveUp(snap, scope, 'usage unavailable');

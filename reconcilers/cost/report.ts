@@ -1,4 +1,4 @@
-import { F, idempotencyKey, type Task } from '../../src/model/index.js';
+import { F, idempotencyKey, plausibleCost, type Task } from '../../src/model/index.js';
 import { CONTENT_LIMIT, escapeUntrusted, oneLine, refLine, truncate } from '../../src/model/discord-text.js';
 import { taskLink } from '../approvals/format.js';
 import { recordedCost } from './index.js';
@@ -64,9 +64,7 @@ const round = (usd: number): number => Math.round(usd * 1e6) / 1e6;
 const money = (usd: number): string => `$${usd.toFixed(2)}`;
 
 function estimated(task: Task): number | null {
-  const v = task.fields[F.estimatedCost];
-  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() ? Number(v) : NaN;
-  return Number.isFinite(n) ? n : null;
+  return plausibleCost(task.fields[F.estimatedCost]);
 }
 
 /** The kit's window: `updated_at` (else `created_at`) within the last N days. */

@@ -55,6 +55,13 @@ export function missionControl(config: Config, logger: Logger, door: EffectsDoor
     );
   }
   return door.missionControl(
-    new MissionControlClient({ apiUrl: config.mc.apiUrl, token: config.mc.authToken, timeoutMs: config.mc.timeoutMs, logger, ...(signal ? { signal } : {}) }),
+    new MissionControlClient({
+      apiUrl: config.mc.apiUrl,
+      token: config.mc.authToken,
+      timeoutMs: config.mc.timeoutMs,
+      streamConnectTimeoutMs: config.mc.streamConnectTimeoutMs,
+      logger,
+      ...(signal ? { signal } : {}),
+    }),
   );
 }

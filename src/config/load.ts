@@ -2,6 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { configSchema, type Config } from './schema.js';
 import { getPath, setPath, settings, type Setting } from './settings.js';
+import { absoluteStateDir, defaultStateDir } from './state-dir.js';
+import { isCatchAllKillPattern, splitKillAllowlist } from '../model/kill-pattern.js';
 
 /** Invalid configuration: every problem, one line each, for exit code 2. */
 export class ConfigError extends Error {
@@ -27,7 +29,16 @@ export interface LoadOptions {
   flags?: Record<string, unknown>;
 }
 
-const PLACEHOLDER = /^(replace[-_ ]?me|change[-_ ]?me|changeme|replace-with-strong-random-token|your[-_].*|<.*>|x+|\*+)/i;
+/** upstream's SSE keep-alive interval (mission-control-api.md): the first byte of a quiet stream */
+const MC_STREAM_PING_MS = 15_000;
+
+/**
+ * The kit's placeholders, matched against the WHOLE value: `REPLACE_ME_LOCAL_AUTH_TOKEN`, `changeme`,
+ * `replace-with-strong-random-token`, `your_token_here`, `<TOKEN>`, `xxxx`, `****`. Words only (letters joined by
+ * `-`, `_` or spaces): a real token that merely starts with `x`, `your_` or `changeme` has digits or mixed runs.
+ */
+const WORDS = '(?:[-_ ][a-z]+)*';
+const PLACEHOLDER = new RegExp(`^(?:(?:replace|change)[-_ ]?me${WORDS}|replace[-_ ]with${WORDS}|your${WORDS}|<[^<>]*>|x+|\\*+)$`, 'i');
 
 /** A value that would authenticate somewhere: long enough and not one of the kit's placeholders. */
 export function looksLikeRealSecret(value: unknown): boolean {
@@ -101,6 +112,8 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     if (flagValue !== undefined) put(s, flagValue, 'flag');
   }
 
+  const stateDir = getPath(raw, ['loop', 'stateDir']);
+  setPath(raw, ['loop', 'stateDir'], typeof stateDir === 'string' && stateDir.trim() ? absoluteStateDir(stateDir.trim(), cwd) : (stateDir ?? defaultStateDir(env)));
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
@@ -140,15 +153,29 @@ function crossChecks(c: Config): string[] {
   const { leaseDurationSeconds: lease, renewDeadlineSeconds: renew, retryPeriodSeconds: retry } = c.ops;
   if (!(lease > renew && renew > 1.2 * retry))
     out.push(`leader election: need lease (${lease}s) > renew deadline (${renew}s) > 1.2 × retry period (${retry}s)`);
+  if (c.mc.streamConnectTimeoutMs <= MC_STREAM_PING_MS)
+    out.push(`MC_STREAM_CONNECT_TIMEOUT_MS: must exceed ${MC_STREAM_PING_MS} ms, Mission Control's stream ping interval, or a quiet board behind a buffering proxy reconnects forever`);
+  for (const pattern of c.degrade.killAllowlist.flatMap(splitKillAllowlist).filter(isCatchAllKillPattern))
+    out.push(`MC_RESOURCE_KILL_ALLOWLIST: "${pattern}" would match every process; name the command or executable (e.g. /tmp/puppeteer*)`);
   if (c.loop.backoffMinMs > c.loop.backoffMaxMs) out.push('MC_BACKOFF_MIN_MS: must not exceed MC_BACKOFF_MAX_MS');
   return out;
 }
 
-/** The effective config with every secret replaced, for `config --print`. */
+/** The effective config with every secret replaced, and credentials inside URLs too, for `config --print`. */
 export function redactedConfig(loaded: LoadedConfig): Record<string, unknown> {
   const out = structuredClone(loaded.config) as unknown as Record<string, unknown>;
   for (const s of settings()) {
-    if (s.meta.secret && getPath(out, s.path) !== undefined) setPath(out, s.path, '[redacted]');
+    const value = getPath(out, s.path);
+    if (s.meta.secret && value !== undefined) setPath(out, s.path, '[redacted]');
+    else if (typeof value === 'string') setPath(out, s.path, redactUrlCredentials(value));
   }
   return out;
+}
+
+// scheme://user[:password]@ — the userinfo part of any URL in a text
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]+@/gi;
+
+/** `http://user:TOKEN@host/…` → `http://[redacted]@host/…`, wherever a URL appears in the text. */
+export function redactUrlCredentials(text: string): string {
+  return text.replace(URL_USERINFO, '$1[redacted]@');
 }

@@ -68,7 +68,15 @@ export const configSchema = z.object({
       description: 'Dashboard URL used for links in Discord messages.',
     }),
     gatewayId: m(z.string().optional(), { file: 'gateway_id', description: 'Mission Control gateway id (informational).' }),
-    timeoutMs: m(int(100).default(10_000), { env: 'MC_HTTP_TIMEOUT_MS', description: 'Timeout of each Mission Control request.' }),
+    timeoutMs: m(int(100).default(10_000), {
+      env: 'MC_HTTP_TIMEOUT_MS',
+      description: 'Timeout of each Mission Control request (not of the event streams: see MC_STREAM_CONNECT_TIMEOUT_MS).',
+    }),
+    streamConnectTimeoutMs: m(int(1_000).default(30_000), {
+      env: 'MC_STREAM_CONNECT_TIMEOUT_MS',
+      description:
+        'How long a task/approval event stream may wait for its response headers. Must exceed Mission Control\'s 15 s stream ping: a buffering proxy holds the headers until the first byte, which on a quiet board is that ping.',
+    }),
     autoBootstrap: m(flag.default(true), {
       env: 'MC_AUTO_BOOTSTRAP',
       description: '`run` creates missing controller custom fields at start (same as `bootstrap`).',
@@ -115,9 +123,10 @@ export const configSchema = z.object({
     concurrency: m(int(1, 64).default(4), { env: 'MC_CONCURRENCY', description: 'Keys reconciled in parallel.' }),
     backoffMinMs: m(int(1).default(1_000), { env: 'MC_BACKOFF_MIN_MS', description: 'First retry delay of a failing key.' }),
     backoffMaxMs: m(int(1).default(300_000), { env: 'MC_BACKOFF_MAX_MS', description: 'Retry delay cap of a failing key.' }),
-    stateDir: m(z.string().default('.mc-controller'), {
+    stateDir: m(z.string().min(1), {
       env: 'MC_STATE_DIR',
-      description: 'Folder for the controller\'s local state (global ledger).',
+      description:
+        'Folder for the controller\'s local state (lock file, global ledger), made absolute. Default: `$STATE_DIRECTORY` under systemd, `/var/lib/mc-controller` as root, else `$XDG_STATE_HOME/mc-controller` (`~/.local/state/mc-controller`) — never relative to the working directory, so every `run` on a host shares one lock.',
     }),
     logLevel: m(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'), {
       env: 'MC_LOG_LEVEL',

@@ -122,7 +122,7 @@ export class GatewaySource {
     return usage;
   }
 
-  view(extra: { history: Map<string, ChatMessage[]>; usage: Map<string, SessionUsage> }): GatewayView {
+  view(extra: { history: Map<string, ChatMessage[]>; usage: Map<string, SessionUsage>; readErrors: Map<string, string> }): GatewayView {
     return {
       synced: this.synced,
       startedAt: this.startedAt,
@@ -131,6 +131,7 @@ export class GatewaySource {
       execApprovals: this.execApprovals,
       history: extra.history,
       usage: extra.usage,
+      readErrors: extra.readErrors,
     };
   }
 }

@@ -23,6 +23,7 @@ import { runCli } from '../support/cli.js';
 import { GatewayDriver } from './driver.js';
 import { startMockProvider } from './mock-provider.js';
 import { realGatewayInstalled, startRealGateway } from './real-gateway.js';
+import { contractEnv } from './controller-stage.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
@@ -130,15 +131,7 @@ function defineCostContract(name: string, makeTarget: () => Promise<CostTarget>,
         return parent && children.length > 0 && [parent, ...children].every(idle) ? [parent, ...children] : undefined;
       });
 
-      const env = {
-        MC_API_URL: sandbox.info.mcApiUrl,
-        MC_AUTH_TOKEN: sandbox.info.mcAuthToken,
-        MC_BOARD_ID: sandbox.info.boardId,
-        MC_GATEWAY_URL: target.url,
-        MC_GATEWAY_TOKEN: target.token,
-        MC_STATE_DIR: join(dir, 'state'),
-        MC_LOG_LEVEL: 'warn',
-      };
+      const env = { ...contractEnv(sandbox.info, target, join(dir, 'state')), MC_LOG_LEVEL: 'warn' };
       const boot = await runCli(['bootstrap'], env, { cwd: dir });
       expect(boot.code, boot.stderr).toBe(0);
       const mc = new MissionControlClient({ apiUrl: sandbox.info.mcApiUrl, token: sandbox.info.mcAuthToken, logger: pino({ level: 'silent' }) });

@@ -5,66 +5,39 @@
  * composition (config → compose → registered reconcilers) running `pass('apply')` in this process.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GatewayClient } from '../../src/clients/gateway/index.js';
-import { MissionControlClient } from '../../src/clients/mission-control/index.js';
+import type { MissionControlClient } from '../../src/clients/mission-control/index.js';
 import { compose } from '../../src/cli/compose.js';
 import { EffectsDoor } from '../../src/runtime/effects/door.js';
 import { spawnText } from '../../src/cli/task/spawn-payload.js';
-import { loadConfig } from '../../src/config/index.js';
-import { DESIRED_FIELDS, readStatus, type Task } from '../../src/model/index.js';
-import { runBootstrap } from '../../src/runtime/bootstrap.js';
+import { readStatus, type Task } from '../../src/model/index.js';
 import type { Controller } from '../../src/runtime/controller.js';
-import { GatewaySource } from '../../src/runtime/gateway-source.js';
-import { startSandbox, type SandboxHandle } from '../../src/sandbox/index.js';
+import type { GatewaySource } from '../../src/runtime/gateway-source.js';
+import type { SandboxHandle } from '../../src/sandbox/index.js';
+import { startControllerStage, type ControllerStage } from './controller-stage.js';
 import type { ContractExtension } from './scenarios.js';
 
 export const taskLifecycleContract: ContractExtension = (target, opts) => {
   describe('task lifecycle: spawn with label = task id → auto-link → TASK_UPDATE mirrored', () => {
     const parentKey = `agent:main:mc-contract-lifecycle-${randomUUID().slice(0, 8)}`;
-    const logger = pino({ level: 'silent' });
+    let stage: ControllerStage;
     let sandbox: SandboxHandle;
     let mc: MissionControlClient;
     let gateway: GatewaySource;
     let controller: Controller;
-    let dir: string;
     let task: Task;
 
     beforeAll(async () => {
-      sandbox = await startSandbox({ seed: 'empty' });
-      dir = mkdtempSync(join(tmpdir(), 'mc-lifecycle-contract-'));
-      const { config } = loadConfig({
-        cwd: dir,
-        env: {
-          MC_API_URL: sandbox.info.mcApiUrl,
-          MC_AUTH_TOKEN: sandbox.info.mcAuthToken,
-          MC_BOARD_ID: sandbox.info.boardId,
-          MC_GATEWAY_URL: target().url,
-          MC_GATEWAY_TOKEN: target().token,
-          MC_STATE_DIR: join(dir, 'state'),
-        },
-      });
-      mc = new MissionControlClient({ apiUrl: sandbox.info.mcApiUrl, token: sandbox.info.mcAuthToken, logger });
-      await runBootstrap(mc, DESIRED_FIELDS, [sandbox.info.boardId], { dryRun: false });
-      // src/cli/gateway.ts wires the same two pieces (it reads the package version, which only exists built)
-      gateway = new GatewaySource(
-        new GatewayClient({ url: target().url, token: target().token, clientVersion: '0.1.0-contract', scopes: config.gateway.scopes, reconnect: false, logger }),
-        logger,
-      );
-      controller = compose({ config, logger, mc, gateway, door: EffectsDoor.open() }).controller;
+      stage = await startControllerStage(target(), 'mc-lifecycle-contract-');
+      ({ sandbox, mc, gateway } = stage);
+      controller = compose({ config: stage.config(), logger: stage.logger, mc, gateway, door: EffectsDoor.open() }).controller;
       task = await mc.createTask(sandbox.info.boardId, { title: 'Lifecycle contract', description: 'Say hello.', status: 'inbox' });
       const update = JSON.stringify({ taskId: task.id, status: 'done', progress: 100, summary: 'greeting {sent}', cost: 0.01 });
       await target().spawnTask!(parentKey, task.id, `MOCK_TASK_UPDATE ${update}\n\n${spawnText(task)}`);
     }, 60_000);
 
     afterAll(async () => {
-      await gateway?.api.close();
-      await sandbox?.close();
-      if (dir) rmSync(dir, { recursive: true, force: true });
+      await stage?.close();
     });
 
     const read = async () => (await mc.listTasks(sandbox.info.boardId)).items.find((t) => t.id === task.id)!;

@@ -4,6 +4,7 @@ import type { MissionControlApi } from '../../clients/mission-control/api.js';
 import { isMissionControlError } from '../../clients/mission-control/errors.js';
 import { DESIRED_FIELDS, type Board, type FieldDefinition } from '../../model/index.js';
 import { errorText, fail, pass, skip, warn, type CheckResult } from './check.js';
+import { singleWriterCheck } from './writers.js';
 
 const BOOTSTRAP_HINT = 'run `mc-controller bootstrap` (creates, binds and repairs the controller fields; `--dry-run` shows what it would do)';
 
@@ -109,5 +110,10 @@ export async function missionControlChecks(config: Config, mc: MissionControlApi
     results.push(fail('custom fields', errorText(err), reachHint(err)));
   }
   for (const board of boards) results.push(boardRules(board, config));
+  try {
+    results.push(await singleWriterCheck(mc, boards));
+  } catch (err) {
+    results.push(warn('single writer', `could not read recent comments: ${errorText(err)}`, reachHint(err)));
+  }
   return results;
 }

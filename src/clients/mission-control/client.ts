@@ -43,6 +43,8 @@ export interface MissionControlClientOptions {
   timeoutMs?: number;
   /** retries of idempotent requests (GET/PUT/DELETE) only; default 4 */
   retries?: number;
+  /** until an SSE stream's headers arrive (MC_STREAM_CONNECT_TIMEOUT_MS); default 30 000 */
+  streamConnectTimeoutMs?: number;
   logger?: Logger;
   dispatcher?: Dispatcher;
   userAgent?: string;
@@ -80,6 +82,7 @@ export class MissionControlClient implements MissionControlApi {
       headers: { authorization: `Bearer ${opts.token}` },
       timeoutMs: opts.timeoutMs ?? 10_000,
       retries: opts.retries ?? 4,
+      ...(opts.streamConnectTimeoutMs !== undefined ? { streamConnectTimeoutMs: opts.streamConnectTimeoutMs } : {}),
       backoff: opts.backoff,
       dispatcher: opts.dispatcher,
       logger: opts.logger,

@@ -138,6 +138,15 @@ describe('metrics', () => {
     // No per-task labels ever reach the exposition.
     expect(text).not.toMatch(/task\/b\/t|task_id|taskId/);
     expect((await fetch(`${server.url}/`)).status).toBe(404);
+    // only GET and HEAD read metrics; anything else is 405 with Allow, and HEAD has no body
+    for (const method of ['POST', 'PUT', 'DELETE', 'PATCH']) {
+      const refused = await fetch(`${server.url}/metrics`, { method });
+      expect(refused.status, method).toBe(405);
+      expect(refused.headers.get('allow'), method).toBe('GET, HEAD');
+    }
+    const head = await fetch(`${server.url}/metrics`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe('');
   });
 
   it('keeps registries separate per controller', async () => {

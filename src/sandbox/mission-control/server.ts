@@ -28,7 +28,7 @@ export interface MissionControlOptions {
 const API_PREFIX = '/api/v1';
 const HEALTH_PATHS = new Set(['/health', '/healthz', '/readyz']);
 
-const FAULT_ANSWERS: Record<Exclude<McFaultKind, 'stall'>, { status: number; detail: string; headers?: Record<string, string> }> = {
+const FAULT_ANSWERS: Record<Exclude<McFaultKind, 'stall' | 'reset-after-commit'>, { status: number; detail: string; headers?: Record<string, string> }> = {
   '500': { status: 500, detail: 'Internal Server Error' },
   '502': { status: 502, detail: 'Bad Gateway' },
   '503': { status: 503, detail: 'Service Unavailable' },
@@ -80,8 +80,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, routes: Route[]
   const gone = clientGone(req, res);
   if (opts.faults.mc.latencyMs > 0) await sleep(opts.faults.mc.latencyMs, gone);
   const fault = opts.faults.drawMc();
-  if (fault !== null) {
-    opts.stats.faults++;
+  const loseAnswer = fault === 'reset-after-commit';
+  if (fault !== null) opts.stats.faults++;
+  if (fault !== null && !loseAnswer) {
     if (fault === 'stall') {
       await sleep(opts.faults.mc.stallMs, gone);
       fail(504, 'Gateway Timeout');
@@ -110,8 +111,11 @@ async function handle(req: IncomingMessage, res: ServerResponse, routes: Route[]
     checkPathIds(found.params);
     const result = await found.route.handler(ctx);
     if (result === 'streaming') return;
+    // the request was handled in full (a write is committed); only its answer is lost, as a TCP reset
+    if (loseAnswer) return void req.socket.resetAndDestroy();
     sendJson(res, result.status ?? 200, result.body, headers);
   } catch (err) {
+    if (loseAnswer) return void req.socket.resetAndDestroy();
     if (err instanceof HttpError) fail(err.status, err.detail, err.headers);
     else if (err instanceof BodyTooLargeError) fail(413, 'Request Entity Too Large');
     else {
