@@ -123,6 +123,11 @@ export class BoardStore {
     return requests;
   }
 
+  /** Reads the board's rules again (a 409 says the cached ones may be stale). */
+  async refreshBoard(boardId: string): Promise<void> {
+    this.state(boardId).board = await this.mc.getBoard(boardId);
+  }
+
   upsertTask(task: Task): void {
     const s = this.state(task.boardId);
     const cached = s.tasks.get(task.id);
