@@ -66,7 +66,7 @@ export function snapshot(t: Task, over: Partial<TaskSnapshot> = {}): TaskSnapsho
 /** Applies a pass's task patches the way the executor would (one merged write), returning the next task. */
 export function applyActions(t: Task, actions: Action[], now = NOW): Task {
   const patches = actions.filter((a): a is TaskPatchAction => a.type === 'task.patch');
-  const merged = mergeChanges(t, readStatus(t.fields), patches.map((p) => p.change), now, { conditionsBound: true });
+  const merged = mergeChanges(t, readStatus(t.fields), patches.map((p) => p.change), now, { conditionsBound: true, statusTextBound: true });
   if (!merged) return t;
   return { ...t, status: merged.status ?? t.status, fields: { ...t.fields, ...merged.fields }, updatedAt: now };
 }

@@ -193,6 +193,47 @@ describe('default board: the done gate end to end (CLI against the sandbox)', ()
     expect((await world.ours(t.id)).some((c) => c.includes(`Approval ${second.id} approved`))).toBe(true);
   });
 
+  scenario('once, MC_DONE_ON_SESSION_END: a finished session waits behind the gate like a done report, and an approval finishes it', async () => {
+    const { world } = stage;
+    const { t, key } = await linkedTask(world, 'session-end');
+    const onEnd = { ...env, MC_DONE_ON_SESSION_END: '1' };
+    await world.sessionMessage(key, 'assistant', 'finished the work, no block');
+    await world.session(key, { status: 'done' });
+    await mustOnce(stage, onEnd);
+    let now = await world.task(t.id);
+    checkGated(now);
+    expect((await world.ours(t.id)).some((c) => c.includes(`finished. in_progress → review: ${RULE}.`))).toBe(true);
+    const approval = await world.createApproval(t.id, 'session-end sign-off');
+    await world.resolveApproval(approval.id, 'approved');
+    await mustOnce(stage, onEnd);
+    now = await world.task(t.id);
+    expect(now.status).toBe('done');
+    expect(field(now, 'mc_delivered')).toBe(true);
+    expect(conditionsOf(now)).toEqual(
+      expected(['SessionLinked', 'True', 'Linked'], ['Completed', 'True', 'SessionFinished'], ['Blocked', 'False', 'Approved'], ['Delivered', 'True', 'Posted'], ['Ready', 'True', 'Reconciled']),
+    );
+  });
+
+  scenario('once: a human moves a gated task to done by hand: the abnormal conditions end with the state', async () => {
+    const { world } = stage;
+    const { t, key } = await linkedTask(world, 'by-hand');
+    await agentReportsDone(world, key, 'by-hand report');
+    await mustOnce(stage, env);
+    await world.mc('PATCH', '', { require_approval_for_done: false });
+    try {
+      await world.patchTask(t.id, { status: 'done' });
+    } finally {
+      await setRule(stage, true);
+    }
+    await mustOnce(stage, env);
+    const now = await world.task(t.id);
+    expect(now.status).toBe('done');
+    expect(conditionsOf(now)).toEqual(
+      expected(['SessionLinked', 'True', 'Linked'], ['Completed', 'True', 'SessionFinished'], ['Blocked', 'False', 'TaskDone'], ['Delivered', 'True', 'Posted'], ['Ready', 'True', 'Reconciled']),
+    );
+    expect(field(now, 'mc_status')).toMatch(/^Delivered to Discord /);
+  });
+
   scenario('run: the rule switched on behind the controller: the refused done goes to review in the same pass and names the rule', async () => {
     const { world } = stage;
     await setRule(stage, false);
