@@ -14,6 +14,8 @@ import { duplicateComments, type TaskRow, type World } from '../harness/world.js
 const stage = useStage({ seed: 'empty' });
 const env: Env = { MC_DELIVERY_BACKLOG: 'deliver' };
 const RULE = 'board requires an approved approval for done';
+/** several CLI runs per scenario, on a machine shared with other work */
+const SLOW = 120_000;
 
 interface Cond {
   type: string;
@@ -140,7 +142,7 @@ describe('default board: the done gate end to end (CLI against the sandbox)', ()
     expect(JSON.stringify(field(now, 'mc_conditions'))).toBe(before);
     expect(await world.ours(t.id)).toHaveLength(ours.length);
     expect(await deliveries(world, t.id)).toBe(1);
-  });
+  }, SLOW);
 
   scenario('run: the same walk, reached through streams and pushes', async () => {
     const { world } = stage;
@@ -164,7 +166,7 @@ describe('default board: the done gate end to end (CLI against the sandbox)', ()
     } finally {
       await run.stop();
     }
-  });
+  }, SLOW);
 
   scenario('once: a rejected approval keeps the task in review and says so; a later approval still finishes it', async () => {
     const { world } = stage;
@@ -191,7 +193,7 @@ describe('default board: the done gate end to end (CLI against the sandbox)', ()
     expect(conditionsOf(now)).toContainEqual({ type: 'Blocked', status: 'False', reason: 'Approved' });
     expect(conditionsOf(now)).toContainEqual({ type: 'Ready', status: 'True', reason: 'Reconciled' });
     expect((await world.ours(t.id)).some((c) => c.includes(`Approval ${second.id} approved`))).toBe(true);
-  });
+  }, SLOW);
 
   scenario('once, MC_DONE_ON_SESSION_END: a finished session waits behind the gate like a done report, and an approval finishes it', async () => {
     const { world } = stage;
@@ -212,7 +214,7 @@ describe('default board: the done gate end to end (CLI against the sandbox)', ()
     expect(conditionsOf(now)).toEqual(
       expected(['SessionLinked', 'True', 'Linked'], ['Completed', 'True', 'SessionFinished'], ['Blocked', 'False', 'Approved'], ['Delivered', 'True', 'Posted'], ['Ready', 'True', 'Reconciled']),
     );
-  });
+  }, SLOW);
 
   scenario('once: a human moves a gated task to done by hand: the abnormal conditions end with the state', async () => {
     const { world } = stage;
@@ -232,7 +234,7 @@ describe('default board: the done gate end to end (CLI against the sandbox)', ()
       expected(['SessionLinked', 'True', 'Linked'], ['Completed', 'True', 'SessionFinished'], ['Blocked', 'False', 'TaskDone'], ['Delivered', 'True', 'Posted'], ['Ready', 'True', 'Reconciled']),
     );
     expect(field(now, 'mc_status')).toMatch(/^Delivered to Discord /);
-  });
+  }, SLOW);
 
   scenario('run: the rule switched on behind the controller: the refused done goes to review in the same pass and names the rule', async () => {
     const { world } = stage;
@@ -254,7 +256,7 @@ describe('default board: the done gate end to end (CLI against the sandbox)', ()
       await run.stop();
       await setRule(stage, true);
     }
-  });
+  }, SLOW);
 
   scenario('once: the cost of a run that finished is final while its task waits in review, sub-cent included', async () => {
     const { world } = stage;
@@ -267,7 +269,7 @@ describe('default board: the done gate end to end (CLI against the sandbox)', ()
     expect(now.status).toBe('review');
     expect(field(now, 'mc_actual_cost_usd')).toBeCloseTo(0.0042, 6);
     expect((await world.ours(t.id)).filter((c) => /cost: final \$0\.0042/.test(c))).toHaveLength(1);
-  });
+  }, SLOW);
 
   scenario('run: the cost of a finished run is recorded without anyone moving the task', async () => {
     const { world } = stage;
@@ -281,7 +283,7 @@ describe('default board: the done gate end to end (CLI against the sandbox)', ()
     } finally {
       await run.stop();
     }
-  });
+  }, SLOW);
 
   scenario('bootstrap keeps the ledger off the card and the readable line on it, repairing drift', async () => {
     const { world } = stage;
@@ -306,5 +308,5 @@ describe('default board: the done gate end to end (CLI against the sandbox)', ()
     expect((JSON.parse(again.stdout) as { updated: string[] }).updated.sort()).toEqual(['mc_conditions', 'mc_status']);
     expect((await byKey('mc_conditions')).ui_visibility).toBe('hidden');
     expect((await byKey('mc_status')).ui_visibility).toBe('always');
-  });
+  }, SLOW);
 });
