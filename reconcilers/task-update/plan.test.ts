@@ -1,23 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { readStatus, type Action, type Board, type ChatMessage, type Session, type Task, type TaskPatchAction } from '../../src/model/index.js';
-import { MIN, NOW, applyActions, gateway, snapshot, task } from '../../test/support/fixtures.js';
+import { MIN, NOW, applyActions, approval, board as boardOf, gateway, snapshot, task } from '../../test/support/fixtures.js';
 import { taskUpdateReconciler as r, SEEN } from './plan.js';
 import type { Approval } from '../../src/model/index.js';
 
-const approval = (status: Approval['status'], resolvedAt: number | null = NOW, id = 'ap1'): Approval => ({
-  id,
-  boardId: 'b1',
-  actionType: 'task.done',
-  taskId: 't1',
-  taskIds: ['t1'],
-  taskTitles: [],
-  payload: { reason: 'sign-off' },
-  confidence: 90,
-  status,
-  agentId: null,
-  createdAt: NOW - 10 * MIN,
-  resolvedAt,
-});
+
 
 const KEY = 'agent:main:subagent:abc';
 const patches = (actions: Action[]) => actions.filter((a): a is TaskPatchAction => a.type === 'task.patch');
@@ -25,17 +12,8 @@ const comments = (actions: Action[]) => patches(actions).flatMap((a) => (a.chang
 const linked = (over: Partial<Task> = {}, fields: Record<string, unknown> = {}) => task({ ...over, fields: { mc_session_key: KEY, ...fields } });
 const session = (over: Partial<Session> = {}): Session => ({ key: KEY, status: 'running', updatedAt: NOW - MIN, ...over });
 const say = (text: string, at = NOW - MIN): ChatMessage => ({ role: 'assistant', text, timestamp: at });
-const board = (over: Partial<Board> = {}): Board => ({
-  id: 'b1',
-  name: 'b',
-  gatewayId: null,
-  requireApprovalForDone: false,
-  requireReviewBeforeDone: false,
-  blockStatusChangesWithPendingApproval: false,
-  commentRequiredForReview: false,
-  updatedAt: NOW,
-  ...over,
-});
+/** this file's boards let done through unless a test switches the gate on */
+const board = (over: Partial<Board> = {}): Board => boardOf({ gatewayId: null, requireApprovalForDone: false, updatedAt: NOW, ...over });
 
 /** One pass like the controller runs it: wants → history → plan. */
 function pass(t: Task, s: Session, history: ChatMessage[], over: Parameters<typeof snapshot>[1] = {}) {
@@ -182,7 +160,7 @@ describe('task-update reconciler', () => {
     });
 
     it('pending: stays in review, nothing written', () => {
-      expect(again(gated(), [approval('pending', null)]).actions).toEqual([]);
+      expect(again(gated(), [approval('pending')]).actions).toEqual([]);
     });
 
     it('rejected: stays in review with Blocked=True/ApprovalRejected and one comment; a new pending approval waits again', () => {
@@ -191,7 +169,7 @@ describe('task-update reconciler', () => {
       expect(blocked(out.task)).toMatchObject({ status: 'True', reason: 'ApprovalRejected' });
       expect(comments(out.actions)).toEqual([expect.stringMatching(/Approval ap1 rejected: the task stays in review/)]);
       expect(again(out.task, [approval('rejected')]).actions).toEqual([]);
-      const retry = again(out.task, [approval('rejected'), approval('pending', null, 'ap2')]);
+      const retry = again(out.task, [approval('rejected'), approval('pending', NOW, 'ap2')]);
       expect(blocked(retry.task)).toMatchObject({ status: 'True', reason: 'DoneAwaitingApproval' });
       expect(again(retry.task, [approval('rejected'), approval('approved', NOW + MIN, 'ap2')]).task.status).toBe('done');
     });

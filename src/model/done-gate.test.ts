@@ -1,34 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { approval as approvalOf, board as boardOf, NOW } from '../../test/support/fixtures.js';
 import type { Approval, Board } from './board.js';
 import { emptyStatus, type ControllerStatus } from './conditions.js';
 import { doneVerdict, GATE_RULES, rejectedApproval, ruleOfRefusal, standingRefusal } from './done-gate.js';
 
-const NOW = Date.parse('2026-12-04T12:00:00Z');
-const board = (over: Partial<Board> = {}): Board => ({
-  id: 'b1',
-  name: 'b',
-  gatewayId: 'g',
-  requireApprovalForDone: true,
-  requireReviewBeforeDone: false,
-  blockStatusChangesWithPendingApproval: false,
-  commentRequiredForReview: false,
-  updatedAt: NOW - 60_000,
-  ...over,
-});
-const approval = (status: Approval['status'], at = NOW - 30_000, id = 'a1'): Approval => ({
-  id,
-  boardId: 'b1',
-  actionType: 'task.done',
-  taskId: 't1',
-  taskIds: ['t1'],
-  taskTitles: [],
-  payload: null,
-  confidence: 90,
-  status,
-  agentId: null,
-  createdAt: at - 1000,
-  resolvedAt: status === 'pending' ? null : at,
-});
+const board = (over: Partial<Board> = {}): Board => boardOf({ updatedAt: NOW - 60_000, ...over });
+const approval = (status: Approval['status'], at = NOW - 30_000, id = 'a1'): Approval => approvalOf(status, at, id);
 const refused = (at: number, ext?: string): ControllerStatus => ({ ...emptyStatus(), ledger: { 'refused:done': { s: 'failed', at, ...(ext ? { ext } : {}) } } });
 
 describe('done gate', () => {

@@ -4,6 +4,8 @@ import {
   readStatus,
   setCondition,
   type Action,
+  type Approval,
+  type Board,
   type ChatMessage,
   type ExecApproval,
   type GatewayView,
@@ -75,4 +77,37 @@ export function withCondition(t: Task, type: string, status: 'True' | 'False', r
   const s = readStatus(t.fields);
   const next = setCondition(s.conditions.length ? s.conditions : emptyStatus().conditions, { type, status, reason }, at);
   return { ...t, fields: { ...t.fields, mc_conditions: { ...s, conditions: next.conditions } } };
+}
+
+/** A board with upstream's rule flags; `requireApprovalForDone` defaults to upstream's default (true). */
+export function board(over: Partial<Board> = {}): Board {
+  return {
+    id: 'b1',
+    name: 'b',
+    gatewayId: 'g',
+    requireApprovalForDone: true,
+    requireReviewBeforeDone: false,
+    blockStatusChangesWithPendingApproval: false,
+    commentRequiredForReview: false,
+    updatedAt: NOW - 60 * MIN,
+    ...over,
+  };
+}
+
+/** An approval linked to task t1; resolved at `at` unless pending. */
+export function approval(status: Approval['status'], at = NOW, id = 'ap1'): Approval {
+  return {
+    id,
+    boardId: 'b1',
+    actionType: 'task.done',
+    taskId: 't1',
+    taskIds: ['t1'],
+    taskTitles: [],
+    payload: { reason: 'sign-off' },
+    confidence: 90,
+    status,
+    agentId: null,
+    createdAt: at - 10 * MIN,
+    resolvedAt: status === 'pending' ? null : at,
+  };
 }

@@ -1,6 +1,6 @@
 import { describe, expect } from 'vitest';
 import { runToEnd } from '../harness/child.js';
-import { startRun, type Env } from '../harness/controller-provider.js';
+import { startRun, type Env, type RunningController } from '../harness/controller-provider.js';
 import { mustOnce, scenario, useStage, type Stage } from '../harness/runner.js';
 import { duplicateComments, type TaskRow, type World } from '../harness/world.js';
 
@@ -101,6 +101,17 @@ async function deliveries(world: World, id: string): Promise<number> {
   return (await world.messages()).filter((m) => m.content.includes(`Task ID: ${id}`) && /Entrega/.test(m.content)).length;
 }
 
+/** `run` as a child process for the length of `body`, then stopped; `resyncSeconds` is how often it re-lists everything. */
+async function withRun(resyncSeconds: number, body: (run: RunningController) => Promise<void>): Promise<void> {
+  const run = await startRun(stage.env({ ...env, MC_RESYNC_SECONDS: String(resyncSeconds) }), { waitReady: true });
+  try {
+    await body(run);
+    expect(run.running(), run.stderrTail()).toBe(true);
+  } finally {
+    await run.stop();
+  }
+}
+
 async function setRule(s: Stage, on: boolean): Promise<void> {
   await s.world.mc('PATCH', '', { require_approval_for_done: on });
 }
@@ -147,8 +158,7 @@ describe('default board: the done gate end to end (CLI against the sandbox)', ()
   scenario('run: the same walk, reached through streams and pushes', async () => {
     const { world } = stage;
     const { t, key } = await linkedTask(world, 'walk-run');
-    const run = await startRun(stage.env({ ...env, MC_RESYNC_SECONDS: '2' }), { waitReady: true });
-    try {
+    await withRun(2, async () => {
       let now = await until(world, t.id, (x) => conditionsOf(x).length > 0, 'the first conditions');
       expect(conditionsOf(now)).toEqual(STEPS.running);
       await agentReportsDone(world, key, 'walk report (run)');
@@ -162,10 +172,7 @@ describe('default board: the done gate end to end (CLI against the sandbox)', ()
       checkDelivered(now);
       await checkComments(world, t.id);
       expect(await deliveries(world, t.id)).toBe(1);
-      expect(run.running(), run.stderrTail()).toBe(true);
-    } finally {
-      await run.stop();
-    }
+    });
   }, SLOW);
 
   scenario('once: a rejected approval keeps the task in review and says so; a later approval still finishes it', async () => {
@@ -221,7 +228,7 @@ describe('default board: the done gate end to end (CLI against the sandbox)', ()
     const { t, key } = await linkedTask(world, 'by-hand');
     await agentReportsDone(world, key, 'by-hand report');
     await mustOnce(stage, env);
-    await world.mc('PATCH', '', { require_approval_for_done: false });
+    await setRule(stage, false);
     try {
       await world.patchTask(t.id, { status: 'done' });
     } finally {
@@ -241,19 +248,18 @@ describe('default board: the done gate end to end (CLI against the sandbox)', ()
     await setRule(stage, false);
     const { t, key } = await linkedTask(world, 'refused');
     // no resync during the test: the controller keeps the board's rules it read at start (rule off)
-    const run = await startRun(stage.env({ ...env, MC_RESYNC_SECONDS: '600' }), { waitReady: true });
     try {
-      await until(world, t.id, (x) => conditionsOf(x).length > 0, 'the first conditions');
-      await setRule(stage, true);
-      await agentReportsDone(world, key, 'refused report');
-      const now = await until(world, t.id, (x) => x.status === 'review' && conditionsOf(x).some((c) => c.type === 'Blocked'), 'review after the refusal');
-      expect(conditionsOf(now)).toEqual(STEPS.gated);
-      expect(status(now).ledger['refused:done']).toMatchObject({ s: 'failed', ext: RULE });
-      expect(field(now, 'mc_status')).toBe('Waiting for approval of done');
-      await checkComments(world, t.id);
-      expect(run.running(), run.stderrTail()).toBe(true);
+      await withRun(600, async () => {
+        await until(world, t.id, (x) => conditionsOf(x).length > 0, 'the first conditions');
+        await setRule(stage, true);
+        await agentReportsDone(world, key, 'refused report');
+        const now = await until(world, t.id, (x) => x.status === 'review' && conditionsOf(x).some((c) => c.type === 'Blocked'), 'review after the refusal');
+        expect(conditionsOf(now)).toEqual(STEPS.gated);
+        expect(status(now).ledger['refused:done']).toMatchObject({ s: 'failed', ext: RULE });
+        expect(field(now, 'mc_status')).toBe('Waiting for approval of done');
+        await checkComments(world, t.id);
+      });
     } finally {
-      await run.stop();
       await setRule(stage, true);
     }
   }, SLOW);
@@ -274,15 +280,12 @@ describe('default board: the done gate end to end (CLI against the sandbox)', ()
   scenario('run: the cost of a finished run is recorded without anyone moving the task', async () => {
     const { world } = stage;
     const { t, key } = await linkedTask(world, 'cost-run');
-    const run = await startRun(stage.env({ ...env, MC_RESYNC_SECONDS: '2' }), { waitReady: true });
-    try {
+    await withRun(2, async () => {
       await world.session(key, { status: 'done', usage: { costUsd: 0.0031, inputTokens: 90, outputTokens: 20 } });
       const now = await until(world, t.id, (x) => Number(field(x, 'mc_actual_cost_usd')) > 0, 'the final cost');
       expect(now.status).toBe('review');
       expect(field(now, 'mc_actual_cost_usd')).toBeCloseTo(0.0031, 6);
-    } finally {
-      await run.stop();
-    }
+    });
   }, SLOW);
 
   scenario('bootstrap keeps the ledger off the card and the readable line on it, repairing drift', async () => {
