@@ -1,4 +1,5 @@
-import { F, type ChatMessage, type LedgerEntry, type PlanResult, type Session, type Task, type TaskReconciler, type TaskSnapshot } from '../../src/model/index.js';
+import { F, type ChatMessage, type LedgerEntry, type PlanResult, type Session, type Task, type TaskReconciler, type TaskSnapshot, type Wants } from '../../src/model/index.js';
+import { finish, waitsOnApproval } from './finish.js';
 import { mirror, NAME } from './map.js';
 import { findTaskUpdates, isMeaningful, type TaskUpdate } from './parse.js';
 
@@ -41,6 +42,12 @@ export function updatesIn(history: readonly ChatMessage[]): TaskUpdate[] {
 }
 
 export function plan(s: TaskSnapshot): PlanResult {
+  const mirrored = mirrorSession(s);
+  // A block mirrored this pass decides the status; the gate is looked at again on the next.
+  return mirrored.actions.length > 0 ? mirrored : { actions: finish(s) };
+}
+
+function mirrorSession(s: TaskSnapshot): PlanResult {
   const session = linkedSession(s.task, s);
   if (!session) return { actions: [] };
   const history = s.gateway?.history.get(session.key);
@@ -68,10 +75,13 @@ export function plan(s: TaskSnapshot): PlanResult {
   };
 }
 
-function wants(task: Task, status: TaskSnapshot['status'], s: Omit<TaskSnapshot, 'comments'>) {
+function wants(task: Task, status: TaskSnapshot['status'], s: Omit<TaskSnapshot, 'comments'>): Wants | undefined {
+  // Only a task that waits on an approval needs the resolved ones (a fresh process lists only pending).
+  const resolved: Wants = waitsOnApproval(task, status) ? { resolvedApprovals: true } : {};
   const session = linkedSession(task, s);
-  if (!session) return undefined;
-  return isSeen(status.ledger[SEEN], session) ? undefined : { history: [session.key] };
+  const history: Wants = session && !isSeen(status.ledger[SEEN], session) ? { history: [session.key] } : {};
+  const w = { ...resolved, ...history };
+  return Object.keys(w).length > 0 ? w : undefined;
 }
 
 export const taskUpdateReconciler: TaskReconciler = { scope: 'task', name: NAME, wants, plan };

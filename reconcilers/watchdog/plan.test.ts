@@ -160,6 +160,12 @@ describe('watchdog: finished sessions', () => {
     expect(patches(done.actions).at(-1)!.change.fields).not.toHaveProperty('mc_output_summary');
     const gated = plan(snapshot(t, { gateway: view, settings: on, board: { ...board, requireApprovalForDone: true } }));
     expect(patches(gated.actions).at(-1)!.change.status).toBe('review');
+    // waits behind the gate the way an agent's done report does, so an approved approval finishes it
+    expect(patches(gated.actions).at(-1)!.change.conditions).toContainEqual(expect.objectContaining({ type: 'Blocked', status: 'True', reason: 'DoneAwaitingApproval' }));
+    expect(patches(gated.actions).at(-1)!.change.comment).toMatch(/finished\. in_progress → review: board requires an approved approval for done\./);
+    // without MC_DONE_ON_SESSION_END a human looks: review, not a wait on the gate
+    const off = plan(snapshot(t, { gateway: view, board: { ...board, requireApprovalForDone: true } }));
+    expect(patches(off.actions).at(-1)!.change.conditions?.map((c) => c.type)).toEqual(['Completed']);
     const refused = withCondition(t, 'SessionLinked', 'True', 'Linked');
     const refusedTask = { ...refused, fields: { ...refused.fields, mc_conditions: { ...readStatus(refused.fields), ledger: { 'refused:done': { s: 'failed', at: NOW } } } } };
     expect(patches(plan(snapshot(refusedTask, { gateway: view, settings: on, board })).actions).at(-1)!.change.status).toBe('review');

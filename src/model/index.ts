@@ -10,3 +10,5 @@ export * from './settings.js';
 export * from './snapshot.js';
 export * from './fields.js';
 export * from './transition.js';
+export * from './done-gate.js';
+export * from './status-text.js';

@@ -48,7 +48,7 @@ export function planBootstrap(desired: readonly DesiredField[], existing: readon
       changes.required = false;
       why.push('required → optional (a required controller field would block task writes)');
     }
-    if (have.uiVisibility !== want.uiVisibility && have.uiVisibility === 'always' && want.uiVisibility === 'hidden') {
+    if (have.uiVisibility !== want.uiVisibility && (want.enforceVisibility || (have.uiVisibility === 'always' && want.uiVisibility === 'hidden'))) {
       changes.uiVisibility = want.uiVisibility;
       why.push(`visibility ${have.uiVisibility} → ${want.uiVisibility}`);
     }

@@ -238,20 +238,23 @@ export class Controller {
     };
 
     let ctx: TaskContext | null = null;
-    if (ref) {
-      const board = this.store.state(ref.boardId);
-      const task = board.tasks.get(ref.taskId);
-      if (!task) return { entries: [] };
-      ctx = { task, boundFields: board.boundFields };
-      const snapshot = await buildTaskSnapshot(this.snapshotDeps(), ref.boardId, task, now);
-      for (const r of this.taskReconcilers) if (r.scope === 'task') consider(r, () => r.plan(snapshot));
-    } else {
-      const r = this.globalReconcilers.find((g) => g.scope === 'global' && g.key === key);
-      if (r && r.scope === 'global') {
-        const snapshot = await buildGlobalSnapshot(this.snapshotDeps(), r, now);
-        consider(r, () => r.plan(snapshot));
+    const planNow = async () => {
+      if (ref) {
+        const board = this.store.state(ref.boardId);
+        const task = board.tasks.get(ref.taskId);
+        if (!task) return;
+        ctx = { task, boundFields: board.boundFields };
+        const snapshot = await buildTaskSnapshot(this.snapshotDeps(), ref.boardId, task, now);
+        for (const r of this.taskReconcilers) if (r.scope === 'task') consider(r, () => r.plan(snapshot));
+      } else {
+        const r = this.globalReconcilers.find((g) => g.scope === 'global' && g.key === key);
+        if (r && r.scope === 'global') {
+          const snapshot = await buildGlobalSnapshot(this.snapshotDeps(), r, now);
+          consider(r, () => r.plan(snapshot));
+        }
       }
-    }
+    };
+    await planNow();
     if (actions.length === 0) return { ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}), entries: [] };
 
     const { admitted, deferred } = this.admission.admit(key, actions, mode);
@@ -267,7 +270,18 @@ export class Controller {
       .describe(deferred, ctx, now)
       .map((e) => ({ ...e, outcome: 'deferred' as const, detail: 'paused (degraded or over the per-pass limit)' }));
     try {
-      const applied = await this.executor.apply(admitted, ctx, now);
+      const statusBefore = (ctx as TaskContext | null)?.task.status;
+      let applied = await this.executor.apply(admitted, ctx, now, { replanOnRefusal: ref !== null });
+      // Once more in the same pass when the board refused a status (re-read its rules first, they may have
+      // changed under us) or the task changed status (a task that just became done is delivered now, not a pass later).
+      const refused = applied.some((e) => e.refused !== undefined);
+      if (ref && (refused || (ctx as TaskContext | null)?.task.status !== statusBefore)) {
+        if (refused) await this.store.refreshBoard(ref.boardId);
+        actions.length = 0;
+        await planNow();
+        const again = this.admission.admit(key, actions, mode);
+        applied = [...applied, ...(await this.executor.apply(again.admitted, ctx, now))];
+      }
       if (applied.some((e) => e.action === 'discord.post' && e.outcome === 'applied')) this.admission.discordSucceeded(key);
       for (const e of applied) log.info({ reconciler: e.reconciler, action: e.action, outcome: e.outcome }, `${e.action}: ${e.reason}`);
       return { entries: [...applied, ...deferredEntries], ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}) };

@@ -61,7 +61,7 @@ export async function buildTaskSnapshot(d: SnapshotDeps, boardId: string, task: 
     wants.usage = [...(wants.usage ?? []), ...(w.usage ?? [])];
     wants.resolvedApprovals ||= w.resolvedApprovals;
   }
-  if (wants.resolvedApprovals && (await d.store.loadResolved(boardId))) {
+  if (wants.resolvedApprovals && (await d.store.loadResolved(boardId, task.createdAt))) {
     base.approvals = d.store.approvalsOf(boardId, task.id);
   }
   let comments: TaskSnapshot['comments'];

@@ -93,7 +93,8 @@ export interface MissionControlApi {
   createFieldDefinition(input: FieldDefinitionInput): Promise<FieldDefinition>;
   updateFieldDefinition(id: string, input: Partial<Omit<FieldDefinitionInput, 'fieldKey'>>): Promise<FieldDefinition>;
   /** every page */
-  listApprovals(boardId: string, opts?: { status?: ApprovalStatus }): Promise<Listed<Approval>>;
+  /** `createdSince` (epoch ms): the caller needs no approval created before it, so paging may stop there */
+  listApprovals(boardId: string, opts?: { status?: ApprovalStatus; createdSince?: number }): Promise<Listed<Approval>>;
   createApproval(boardId: string, input: ApprovalCreateInput): Promise<Approval>;
   updateApproval(boardId: string, approvalId: string, status: ApprovalStatus): Promise<Approval>;
   /** SSE; reconnects with `since` and dedupes replays itself */

@@ -203,8 +203,11 @@ export class MissionControlClient implements MissionControlApi {
 
   // ---- approvals ----
 
-  async listApprovals(boardId: string, opts: { status?: ApprovalStatus } = {}): Promise<Listed<Approval>> {
-    return this.pages(`/boards/${seg(boardId)}/approvals`, { status: opts.status }, ApprovalReadSchema, 'approval');
+  async listApprovals(boardId: string, opts: { status?: ApprovalStatus; createdSince?: number } = {}): Promise<Listed<Approval>> {
+    // newest first upstream (created_at DESC): once a page reaches past `createdSince`, later pages are older still
+    const since = opts.createdSince;
+    const enough = since === undefined ? undefined : (page: Approval[]) => page.some((a) => a.createdAt < since);
+    return this.pages(`/boards/${seg(boardId)}/approvals`, { status: opts.status }, ApprovalReadSchema, 'approval', enough);
   }
 
   async createApproval(boardId: string, input: ApprovalCreateInput): Promise<Approval> {
@@ -269,6 +272,8 @@ export class MissionControlClient implements MissionControlApi {
     query: Record<string, QueryValue>,
     schema: z.ZodType<T>,
     kind: Rejected['kind'],
+    /** stop after a page for which this holds (a sorted list that already reached what the caller needs) */
+    enough?: (page: T[]) => boolean,
   ): Promise<Listed<T>> {
     const items: T[] = [];
     const rejected: Rejected[] = [];
@@ -296,7 +301,7 @@ export class MissionControlClient implements MissionControlApi {
         fresh++;
       }
       rejected.push(...parsed.rejected);
-      if (rows.length === 0) break;
+      if (rows.length === 0 || enough?.(parsed.items)) break;
       offset += rows.length;
       if (offset >= page.data.total) break;
       if (fresh === 0 && parsed.rejected.length === 0) {
