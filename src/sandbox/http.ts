@@ -1,5 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { stringify } from 'lossless-json';
 
 /** Small node:http helpers shared by the sandbox servers (no framework on purpose). */
 
@@ -26,7 +27,8 @@ export function sendJson(
   headers: Record<string, string> = {},
 ): void {
   if (res.headersSent || res.writableEnded) return;
-  const text = JSON.stringify(body);
+  // lossless: bigint and LosslessNumber values are written with their exact digits
+  const text = stringify(body) ?? 'null';
   res.writeHead(status, {
     ...headers,
     'content-type': 'application/json',

@@ -92,7 +92,7 @@ async function create(ctx: RouteContext): Promise<{ body: unknown }> {
   const reason = reasonOf(input.payload, input.lead_reasoning);
   if (reason === null) {
     throw new HttpError(422, [
-      { type: 'value_error', loc: ['body'], msg: 'Value error, lead reasoning is required', input: value, ctx: { error: {} } },
+      { type: 'value_error', loc: ['body'], msg: 'Value error, lead reasoning is required', input: value, ctx: { error: 'lead reasoning is required' } },
     ]);
   }
   const taskIds = linkedTaskIds(input);
@@ -144,8 +144,8 @@ async function update(ctx: RouteContext): Promise<{ body: unknown }> {
 
 export function approvalRoutes(): Route[] {
   return [
-    route('GET', '/boards/{board_id}/approvals', 'approvals', list),
-    route('POST', '/boards/{board_id}/approvals', 'approvals', create),
+    route('GET', '/boards/{board_id}/approvals', 'approvals', list, { agents: true }),
+    route('POST', '/boards/{board_id}/approvals', 'approvals', create, { agents: true }),
     route('PATCH', '/boards/{board_id}/approvals/{approval_id}', 'approvals', update),
   ];
 }
