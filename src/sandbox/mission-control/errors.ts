@@ -24,6 +24,19 @@ export interface ValidationItem {
 }
 
 export const notFound = (): HttpError => new HttpError(404, 'Not Found');
+
+/** A pydantic model validator's error: one `value_error` on the whole body (`loc: ["body"]`), repeated `times`. */
+export function bodyValueError(message: string, input: unknown, times = 1): HttpError {
+  const item: ValidationItem = { type: 'value_error', loc: ['body'], msg: `Value error, ${message}`, input, ctx: { error: message } };
+  return new HttpError(422, Array.from({ length: times }, () => item));
+}
+
+/** `{"status": null}` fails upstream's model validator (whole body), not the field. */
+export function rejectNullStatus(value: unknown): void {
+  if (value !== null && typeof value === 'object' && (value as { status?: unknown }).status === null) {
+    throw bodyValueError('status is required', value);
+  }
+}
 export const unprocessable = (items: ValidationItem[]): HttpError => new HttpError(422, items);
 
 function valueAt(root: unknown, path: ReadonlyArray<PropertyKey>): unknown {

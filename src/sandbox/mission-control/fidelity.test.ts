@@ -87,7 +87,7 @@ describe('status side effects', () => {
 });
 
 describe('wire format', () => {
-  it('keeps integers beyond 2^53 exactly and writes confidence as a float', async () => {
+  it('keeps integers beyond 2^53 exactly; the approval stream writes confidence as a float, REST as recorded', async () => {
     await field('big_probe', 'integer');
     const task = (await mc.createTask({ title: 'big' })).body;
     const res = await fetch(`${sandbox.info.mcApiUrl}${mc.board}/tasks/${task.id}`, {
@@ -97,12 +97,21 @@ describe('wire format', () => {
     });
     expect(res.status).toBe(200);
     expect(await res.text()).toContain('"big_probe":12345678901234567891');
+    const stream = await fetch(`${sandbox.info.mcApiUrl}${mc.board}/approvals/stream?since=2000-01-01T00:00:00`, {
+      headers: { authorization: `Bearer ${sandbox.info.mcAuthToken}` },
+    });
     const approval = await fetch(`${sandbox.info.mcApiUrl}${mc.board}/approvals`, {
       method: 'POST',
       headers: { authorization: `Bearer ${sandbox.info.mcAuthToken}`, 'content-type': 'application/json' },
       body: JSON.stringify({ action_type: 'x', confidence: 50, task_id: task.id, payload: { reason: 'r' } }),
     });
-    expect(await approval.text()).toContain('"confidence":50.0');
+    expect(await approval.text()).toContain('"confidence":50,');
+    const reader = (stream.body as ReadableStream<Uint8Array>).pipeThrough(new TextDecoderStream()).getReader();
+    let seen = '';
+    while (!seen.includes('\r\n\r\n')) seen += (await reader.read()).value ?? '';
+    await reader.cancel();
+    // upstream's frame: CRLF line ends, Python separators, `50.0`
+    expect(seen).toMatch(/^event: approval\r\ndata: \{"approval": \{.*"confidence": 50\.0, .*\}\r\n\r\n/);
   });
 
   it('gives pydantic-shaped 422 items and upstream reason texts', async () => {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { HttpError, zodDetail, type ValidationItem } from './errors.js';
+import { bodyValueError, HttpError, zodDetail } from './errors.js';
 import { paged, route, type Route, type RouteContext } from './router.js';
 import type { BoardRow } from './store.js';
 import { nowMicros } from './time.js';
@@ -59,14 +59,8 @@ function listAgents(ctx: RouteContext): { body: unknown } {
   return { body: { ...page, items: page.items.map((a) => ctx.store.agentRead(a)) } };
 }
 
-/**
- * Upstream's board model validator reports a missing description / gateway once per validator
- * pass (three identical items recorded), as a whole-body value_error.
- */
-function boardPrerequisite(input: unknown, message: string): HttpError {
-  const item: ValidationItem = { type: 'value_error', loc: ['body'], msg: `Value error, ${message}`, input, ctx: { error: message } };
-  return new HttpError(422, [item, item, item]);
-}
+/** Upstream's board model validator reports a missing description / gateway three times (recorded). */
+const boardPrerequisite = (input: unknown, message: string): HttpError => bodyValueError(message, input, 3);
 
 async function createBoard(ctx: RouteContext): Promise<{ body: unknown }> {
   const { store } = ctx;

@@ -2,7 +2,7 @@ import { boardOr404 } from './boards.js';
 import { route, type Route, type RouteContext, type RouteResult } from './router.js';
 import type { ActivityRow, ApprovalRow, Store, StoreEvent } from './store.js';
 import { nowMicros, parseIsoMicros } from './time.js';
-import { pythonDumps } from './wire-json.js';
+import { pyFloat, pythonDumps } from './wire-json.js';
 
 /**
  * The two SSE change streams (mission-control-api.md §7). Upstream polls the database every 2 s,
@@ -136,7 +136,9 @@ function approvalStream(ctx: RouteContext, timing: StreamTiming): RouteResult {
 }
 
 function approvalPayload(store: Store, row: ApprovalRow, pending: number): Record<string, unknown> {
-  const payload: Record<string, unknown> = { approval: store.approvalRead(row), pending_approvals_count: pending };
+  // The stream writes `confidence` as the float column holds it (`50.0`); REST answers show `50`.
+  const approval = { ...store.approvalRead(row), confidence: pyFloat(row.confidence) };
+  const payload: Record<string, unknown> = { approval, pending_approvals_count: pending };
   const counts = row.task_ids.map((taskId) => {
     const all = store.approvalsForTask(taskId);
     return { task_id: taskId, approvals_count: all.length, approvals_pending_count: all.filter((a) => a.status === 'pending').length };

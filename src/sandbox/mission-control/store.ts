@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { nowMicros, toWire } from './time.js';
-import { pyFloat } from './wire-json.js';
 
 /**
  * In-memory state of the fake Mission Control. Rows mirror upstream tables in snake_case;
@@ -271,7 +270,11 @@ export class Store {
       name: a.name,
       status: a.status,
       heartbeat_config: { every: '10m', target: 'last', includeReasoning: false },
-      identity_profile: { role: a.is_gateway_main ? 'Gateway Agent' : a.is_board_lead ? 'Board Lead' : 'Agent' },
+      identity_profile: {
+        role: a.is_gateway_main ? 'Gateway Agent' : a.is_board_lead ? 'Board Lead' : 'Agent',
+        communication_style: 'direct, concise, practical',
+        emoji: ':compass:',
+      },
       identity_template: null,
       soul_template: null,
       id: a.id,
@@ -327,7 +330,7 @@ export class Store {
       task_ids: [...a.task_ids],
       task_titles: a.task_ids.map((id) => this.tasks.get(id)?.title ?? ''),
       payload: a.payload,
-      confidence: pyFloat(a.confidence),
+      confidence: a.confidence,
       rubric_scores: a.rubric_scores,
       status: a.status,
       agent_id: a.agent_id,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { boardOr404 } from './boards.js';
-import { HttpError, notFound, zodDetail } from './errors.js';
+import { HttpError, notFound, rejectNullStatus, zodDetail } from './errors.js';
 import { checkTaskValues, requireFilled } from './field-values.js';
 import { paged, route, type Route, type RouteContext } from './router.js';
 import { TASK_STATUSES, type BoardRow, type Store, type TaskRow, type TaskStatus } from './store.js';
@@ -30,7 +30,7 @@ const TaskCreate = z.object({
 const TaskUpdate = z.object({
   title: z.string().optional(),
   description: z.string().nullable().optional(),
-  status: status.nullable().optional().refine((s) => s !== null, 'Value error, status is required'),
+  status: status.optional(),
   priority: z.string().optional(),
   due_at: z.string().nullable().optional(),
   assigned_agent_id: uuid.nullable().optional(),
@@ -164,6 +164,7 @@ async function updateTask(ctx: RouteContext): Promise<{ body: unknown }> {
   const set = (key: string): boolean => value !== null && typeof value === 'object' && Object.hasOwn(value, key);
   // Recorded: `title: null` passes upstream's model and fails at the NOT NULL column (bare 500).
   if (set('title') && (value as { title: unknown }).title === null) throw new HttpError(500, 'Internal Server Error');
+  rejectNullStatus(value);
   const input = parse(TaskUpdate, value);
   if (input.assigned_agent_id && !store.agents.has(input.assigned_agent_id)) throw notFound();
 
