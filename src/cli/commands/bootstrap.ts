@@ -16,16 +16,20 @@ export function registerBootstrap(program: Command): void {
       const mc = missionControl(config, logger);
       const report = await runBootstrap(mc, DESIRED_FIELDS, config.mc.boardIds, { dryRun: Boolean(opts.dryRun || config.loop.dryRun) });
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify({ created: report.created, updated: report.updated, noop: report.noop, dryRun: Boolean(opts.dryRun) })}\n`);
+        process.stdout.write(
+          `${JSON.stringify({ created: report.created, updated: report.updated, noop: report.noop, bound: report.bound, dryRun: Boolean(opts.dryRun) })}\n`,
+        );
         return;
       }
       for (const s of report.steps) {
-        if (s.op === 'create') process.stdout.write(`created  ${s.fieldKey} (${s.input.fieldType})\n`);
+        if (report.bound.includes(s.fieldKey)) process.stdout.write(`bound    ${s.fieldKey} (created meanwhile by another bootstrap)\n`);
+        else if (s.op === 'create') process.stdout.write(`created  ${s.fieldKey} (${s.input.fieldType})\n`);
         else if (s.op === 'update') process.stdout.write(`updated  ${s.fieldKey}: ${s.why.join(', ')}\n`);
         else process.stdout.write(`noop     ${s.fieldKey}\n`);
       }
       process.stdout.write(
-        `${opts.dryRun ? '(dry run) ' : ''}created ${report.created.length}, updated ${report.updated.length}, noop ${report.noop.length}\n`,
+        `${opts.dryRun ? '(dry run) ' : ''}created ${report.created.length}, updated ${report.updated.length}, noop ${report.noop.length}` +
+          `${report.bound.length > 0 ? `, bound ${report.bound.length}` : ''}\n`,
       );
     });
 }

@@ -49,7 +49,7 @@ export interface Page<T> {
 
 /** A row the boundary could not validate: skipped by the caller with one log line. */
 export interface Rejected {
-  kind: 'task' | 'approval' | 'comment' | 'field' | 'board';
+  kind: 'task' | 'approval' | 'comment' | 'field' | 'board' | 'agent';
   id: string | null;
   problem: string;
 }
