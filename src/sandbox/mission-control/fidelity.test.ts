@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type SandboxHandle } from '../index.js';
-import { control, mcClient, readSse } from '../testing/client.js';
+import { control, mcClient, readSse, withSandbox } from '../testing/client.js';
 
 /**
  * Behaviours the sandbox takes from the recorded upstream backend (shared/conformance), where it
@@ -48,9 +48,7 @@ describe('bare 500s where upstream has no check', () => {
 
 describe('status side effects', () => {
   it('hands a task entering review to the board lead, and clears the assignee on inbox', async () => {
-    const fresh = await startSandbox({ seed: 'empty' });
-    try {
-      const c = mcClient(fresh.info);
+    await withSandbox(async (fresh, c) => {
       const lead = (await control(fresh.info, 'POST', '/mc/agents', { board_id: fresh.info.boardId, name: 'Lead', is_board_lead: true })).body;
       const listed = (await c.get(`/agents?board_id=${fresh.info.boardId}`)).body;
       expect(listed.items.map((a: any) => a.id)).toEqual([lead.id]);
@@ -60,15 +58,11 @@ describe('status side effects', () => {
       expect(reviewed).toMatchObject({ status: 'review', assigned_agent_id: lead.id, in_progress_at: null });
       const back = (await c.patchTask(t.id, { status: 'inbox' })).body;
       expect(back).toMatchObject({ status: 'inbox', assigned_agent_id: null, in_progress_at: null });
-    } finally {
-      await fresh.close();
-    }
+    });
   });
 
   it('sends unfinished dependents back to inbox when a task leaves done', async () => {
-    const fresh = await startSandbox({ seed: 'empty' });
-    try {
-      const c = mcClient(fresh.info);
+    await withSandbox(async (fresh, c) => {
       await c.patch(`/boards/${fresh.info.boardId}`, { require_approval_for_done: false });
       const parent = (await c.createTask({ title: 'parent' })).body;
       const child = (await c.createTask({ title: 'child', depends_on_task_ids: [parent.id] })).body;
@@ -80,9 +74,7 @@ describe('status side effects', () => {
       const byId = new Map((await c.allTasks()).map((t) => [t.id, t]));
       expect(byId.get(child.id)).toMatchObject({ status: 'inbox', in_progress_at: null, is_blocked: true });
       expect(byId.get(finished.id)?.status).toBe('done');
-    } finally {
-      await fresh.close();
-    }
+    });
   });
 });
 
@@ -130,8 +122,7 @@ describe('wire format', () => {
 
 describe('agent-auth limiter', () => {
   it('answers 429 after 20 wrong bearers a minute on routes open to agents, not on user-only routes', async () => {
-    const fresh = await startSandbox({ seed: 'empty' });
-    try {
+    await withSandbox(async (fresh) => {
       const wrong = mcClient(fresh.info, 'w'.repeat(64));
       const statuses: number[] = [];
       for (let i = 0; i < 21; i++) statuses.push((await wrong.get(`/boards/${fresh.info.boardId}/tasks`)).status);
@@ -139,9 +130,7 @@ describe('agent-auth limiter', () => {
       expect(statuses[20]).toBe(429);
       expect((await wrong.get('/organizations/me/custom-fields')).status).toBe(401);
       expect((await mcClient(fresh.info).get(`/boards/${fresh.info.boardId}/tasks`)).status).toBe(200);
-    } finally {
-      await fresh.close();
-    }
+    });
   });
 });
 

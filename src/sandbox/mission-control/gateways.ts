@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { boardSettings } from './boards.js';
 import { bodyValueError, HttpError, zodDetail } from './errors.js';
 import { paged, route, type Route, type RouteContext } from './router.js';
 import type { BoardRow } from './store.js';
@@ -23,16 +24,9 @@ const GatewayCreate = z.object({
 const BoardCreate = z.object({
   name: z.string().trim().min(1),
   slug: z.string().trim().min(1),
-  description: z.string().optional(),
   gateway_id: z.string().nullable().optional(),
   board_type: z.string().optional(),
-  objective: z.string().nullable().optional(),
-  require_approval_for_done: z.boolean().optional(),
-  require_review_before_done: z.boolean().optional(),
-  comment_required_for_review: z.boolean().optional(),
-  block_status_changes_with_pending_approval: z.boolean().optional(),
-  only_lead_can_change_status: z.boolean().optional(),
-  max_agents: z.number().int().min(0).optional(),
+  ...boardSettings,
 });
 
 function listGateways(ctx: RouteContext): { body: unknown } {
