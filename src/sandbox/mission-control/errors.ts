@@ -120,7 +120,8 @@ export function parseJsonBody(text: string): { value: unknown; floatPaths: Set<s
   }
   let value: unknown;
   try {
-    value = parseLossless(text, null, exactNumber);
+    // the lossless parser is slow: only for bodies that may hold an integer beyond 2^53 (16+ digits)
+    value = /\d{16}/.test(text) ? parseLossless(text, null, exactNumber) : JSON.parse(text);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     const position = /position (\d+)/.exec(message);
