@@ -1,4 +1,5 @@
 import { startEmbedded, type Embedded, type EmbeddedInfo } from '../src/cli/embedded.js';
+import type { StreamMode } from '../src/sandbox/mission-control/sse.js';
 
 /**
  * The bench's peers (Mission Control sandbox, Discord fake, gateway simulator) in the bench process, and
@@ -23,8 +24,8 @@ async function call<T>(url: string, method: string, headers: Record<string, stri
   return (text ? JSON.parse(text) : undefined) as T;
 }
 
-export async function startPeers(): Promise<Peers> {
-  const embedded: Embedded = await startEmbedded({ seed: 'empty' });
+export async function startPeers(opts: { streams?: StreamMode } = {}): Promise<Peers> {
+  const embedded: Embedded = await startEmbedded({ seed: 'empty', ...(opts.streams ? { streams: opts.streams } : {}) });
   const { info } = embedded;
   const auth = { authorization: `Bearer ${info.mcAuthToken}` };
   return {

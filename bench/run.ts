@@ -1,9 +1,11 @@
 /**
  * `npm run bench -- [--json] [--only steady|latency] [--tasks 1000,10000] [--sessions-without-usage]
- *   [--events 50] [--modes sse,poll] [--kinds approval-to-discord,done-to-delivered,idle-to-stalled]`
+ *   [--events 50] [--modes sse,poll] [--streams upstream,instant] [--kinds approval-to-discord,done-to-delivered,idle-to-stalled]`
+ * `--streams`: the sandbox's SSE timing in sse mode, upstream's 2 s poll (what users see) and/or instant pushes.
  * Steady-state passes and event latencies against the embedded sandbox. Not part of `npm test`.
  */
 import { steadyPass } from './steady.js';
+import type { StreamMode } from '../src/sandbox/mission-control/sse.js';
 import { LATENCY_EVENTS, latencyBench, type LatencyEvent } from './latency.js';
 
 interface Args {
@@ -12,12 +14,13 @@ interface Args {
   tasks: number[];
   events: number;
   modes: ('sse' | 'poll')[];
+  streams: StreamMode[];
   kinds: LatencyEvent[];
   usage: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { json: false, only: null, tasks: [1000, 10000], events: 50, modes: ['sse', 'poll'], kinds: ['approval-to-discord', 'done-to-delivered', 'idle-to-stalled'], usage: true };
+  const args: Args = { json: false, only: null, tasks: [1000, 10000], events: 50, modes: ['sse', 'poll'], streams: ['upstream', 'instant'], kinds: ['approval-to-discord', 'done-to-delivered', 'idle-to-stalled'], usage: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {
@@ -40,7 +43,10 @@ function parseArgs(argv: string[]): Args {
       args.modes = next().split(',') as Args['modes'];
       if (args.modes.some((m) => m !== 'sse' && m !== 'poll')) throw new Error('--modes takes sse and/or poll');
     }
-    else if (a === '--sessions-without-usage') args.usage = false;
+    else if (a === '--streams') {
+      args.streams = next().split(',') as Args['streams'];
+      if (args.streams.some((m) => m !== 'upstream' && m !== 'instant')) throw new Error('--streams takes upstream and/or instant');
+    } else if (a === '--sessions-without-usage') args.usage = false;
     else throw new Error(`unknown option ${a}`);
   }
   if (args.tasks.some((n) => !Number.isInteger(n) || n < 1)) throw new Error('--tasks takes positive integers');
@@ -59,7 +65,12 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   if (args.only !== 'latency') for (const n of args.tasks) print(args, { ...(await steadyPass(n, { usage: args.usage })) });
   if (args.only !== 'steady')
-    for (const mode of args.modes) for (const r of await latencyBench(mode, args.kinds, args.events)) print(args, { ...r });
+    for (const mode of args.modes) {
+      // poll mode blocks the streams, so their timing does not matter there
+      for (const streams of mode === 'sse' ? args.streams : (['upstream'] as const)) {
+        for (const r of await latencyBench(mode, args.kinds, args.events, streams)) print(args, { ...r });
+      }
+    }
 }
 
 main().catch((err: unknown) => {

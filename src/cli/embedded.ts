@@ -1,5 +1,6 @@
 import { startSandbox, type SandboxInfo } from '../sandbox/index.js';
 import { startGatewaySimulator } from '../sandbox/gateway/index.js';
+import type { StreamMode } from '../sandbox/mission-control/sse.js';
 
 export interface EmbeddedInfo extends SandboxInfo {
   gatewayUrl: string;
@@ -22,13 +23,15 @@ const DEMO_SESSIONS = [
 /** The sandbox peers in this process: Mission Control, Discord, the control API and the gateway simulator. */
 export async function startEmbedded(opts: {
   seed: 'demo' | 'empty';
+  /** SSE timing of the Mission Control sandbox (default `upstream`: poll every 2 s) */
+  streams?: StreamMode;
   ports?: { mc?: number | undefined; discord?: number | undefined; control?: number | undefined; gateway?: number | undefined };
 }): Promise<Embedded> {
   const gateway = await startGatewaySimulator({ ...(opts.ports?.gateway !== undefined ? { port: opts.ports.gateway } : {}) });
   const ports = Object.fromEntries(Object.entries(opts.ports ?? {}).filter(([k, v]) => v !== undefined && k !== 'gateway'));
   let sandbox;
   try {
-    sandbox = await startSandbox({ seed: opts.seed, ports, controlRoutes: [gateway.controlRoutes] });
+    sandbox = await startSandbox({ seed: opts.seed, ports, controlRoutes: [gateway.controlRoutes], streams: { mode: opts.streams ?? 'upstream' } });
   } catch (err) {
     await gateway.close();
     throw err;

@@ -11,8 +11,12 @@ export function registerSandbox(program: Command): void {
     .option('--discord-port <port>', 'Discord fake port (default: a free one)')
     .option('--control-port <port>', 'control API port (default: a free one)')
     .option('--gateway-port <port>', 'gateway simulator port (default: a free one)')
-    .action(async (opts: { seed: string; mcPort?: string; discordPort?: string; controlPort?: string; gatewayPort?: string }) => {
+    .option('--streams <mode>', "SSE timing: upstream (poll every 2 s, like the real backend) | instant (also push on every change)", 'upstream')
+    .action(async (opts: { seed: string; streams: string; mcPort?: string; discordPort?: string; controlPort?: string; gatewayPort?: string }) => {
       if (opts.seed !== 'demo' && opts.seed !== 'empty') throw new CliExit(EXIT.invalid, `--seed must be demo or empty, not ${opts.seed}`);
+      if (opts.streams !== 'upstream' && opts.streams !== 'instant') {
+        throw new CliExit(EXIT.invalid, `--streams must be upstream or instant, not ${opts.streams}`);
+      }
       const port = (v: string | undefined, name: string) => {
         if (v === undefined) return undefined;
         const n = Number(v);
@@ -21,6 +25,7 @@ export function registerSandbox(program: Command): void {
       };
       const sandbox = await startEmbedded({
         seed: opts.seed,
+        streams: opts.streams,
         ports: {
           mc: port(opts.mcPort, '--mc-port'),
           discord: port(opts.discordPort, '--discord-port'),

@@ -20,7 +20,9 @@ import type {
 } from './api.js';
 import { MissionControlError } from './errors.js';
 import {
+  AgentReadSchema,
   ApprovalReadSchema,
+  type AgentSummary,
   BoardReadSchema,
   FieldDefinitionReadSchema,
   PageEnvelopeSchema,
@@ -105,6 +107,11 @@ export class MissionControlClient implements MissionControlApi {
 
   async listBoards(): Promise<Board[]> {
     return this.skipRejected(await this.pages('/boards', {}, BoardReadSchema, 'board'));
+  }
+
+  /** every agent of the organisation (upstream: admin route; the local token qualifies) */
+  async listAgents(): Promise<AgentSummary[]> {
+    return this.skipRejected(await this.pages('/agents', {}, AgentReadSchema, 'agent'));
   }
 
   // ---- tasks and comments ----

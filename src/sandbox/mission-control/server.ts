@@ -4,10 +4,12 @@ import { authorized } from '../auth.js';
 import type { FaultState, McFaultKind } from '../faults.js';
 import { BodyTooLargeError, clientGone, readBody, sendJson, sleep } from '../http.js';
 import type { RequestStats } from '../stats.js';
+import { AgentAuthLimiter } from './agent-auth-limiter.js';
 import { approvalRoutes } from './approvals.js';
 import { boardRoutes } from './boards.js';
 import { customFieldRoutes } from './custom-fields.js';
 import { HttpError, parseJsonBody } from './errors.js';
+import { gatewayRoutes } from './gateways.js';
 import { identityRoutes } from './identity.js';
 import { checkPathIds, match, type Route, type RouteContext } from './router.js';
 import { streamRoutes, type StreamTiming } from './sse.js';
@@ -36,19 +38,36 @@ const FAULT_ANSWERS: Record<Exclude<McFaultKind, 'stall' | 'reset-after-commit'>
 };
 
 export function createMissionControlServer(opts: MissionControlOptions): Server {
-  const timing: StreamTiming = { pollMs: opts.streams?.pollMs ?? 2000, pingMs: opts.streams?.pingMs ?? 15_000 };
+  const timing: StreamTiming = {
+    mode: opts.streams?.mode ?? 'upstream',
+    pollMs: opts.streams?.pollMs ?? 2000,
+    pingMs: opts.streams?.pingMs ?? 15_000,
+  };
   // Order matters: `/tasks/stream` must win over `/tasks/{task_id}`.
-  const routes: Route[] = [...streamRoutes(timing), ...boardRoutes(), ...taskRoutes(), ...approvalRoutes(), ...customFieldRoutes(), ...identityRoutes()];
+  const routes: Route[] = [...streamRoutes(timing), ...boardRoutes(), ...gatewayRoutes(), ...taskRoutes(), ...approvalRoutes(), ...customFieldRoutes(), ...identityRoutes()];
 
+  const limiter = new AgentAuthLimiter();
   return createServer((req, res) => {
-    handle(req, res, routes, opts).catch((err: unknown) => {
+    handle(req, res, routes, limiter, opts).catch((err: unknown) => {
       opts.log(`mission-control: unexpected error on ${req.method} ${req.url}: ${err instanceof Error ? err.message : String(err)}`);
       sendJson(res, 500, { detail: 'Internal Server Error', request_id: 'unknown' });
     });
   });
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, routes: Route[], opts: MissionControlOptions): Promise<void> {
+/** FastAPI parses JSON only under a JSON content type (or none); any other body is validated as its raw text. */
+function requestBody(contentType: string | undefined, text: string): { value: unknown; floatPaths: Set<string> } {
+  if (contentType !== undefined && !/json/i.test(contentType) && text.trim() !== '') return { value: text, floatPaths: new Set() };
+  return parseJsonBody(text);
+}
+
+async function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  routes: Route[],
+  limiter: AgentAuthLimiter,
+  opts: MissionControlOptions,
+): Promise<void> {
   const incomingId = req.headers['x-request-id'];
   const requestId = typeof incomingId === 'string' && incomingId.trim() ? incomingId.trim() : randomUUID().replace(/-/g, '');
   const headers = { 'x-request-id': requestId };
@@ -93,7 +112,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, routes: Route[]
     return;
   }
   if (!authorized(req.headers.authorization, 'Bearer', opts.token)) {
-    fail(401, 'Unauthorized');
+    const triedAgentAuth = found.route.agents && (req.headers.authorization !== undefined || req.headers['x-agent-token'] !== undefined);
+    if (triedAgentAuth && limiter.exceeded(req.socket.remoteAddress ?? 'unknown')) fail(429, 'Too Many Requests');
+    else fail(401, 'Unauthorized');
     return;
   }
 
@@ -105,7 +126,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, routes: Route[]
     params: found.params,
     requestId,
     store: opts.store,
-    body: async () => (cachedBody ??= parseJsonBody(await readBody(req))),
+    body: async () => (cachedBody ??= requestBody(req.headers['content-type'], await readBody(req))),
   };
   try {
     checkPathIds(found.params);
