@@ -8,3 +8,4 @@ export * from './settings.js';
 export * from './snapshot.js';
 export * from './fields.js';
 export * from './transition.js';
+export * from './session-read.js';

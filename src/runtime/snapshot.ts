@@ -31,6 +31,7 @@ export interface SnapshotDeps {
 export async function buildTaskSnapshot(d: SnapshotDeps, boardId: string, task: Task, now: number): Promise<TaskSnapshot> {
   const board = d.store.state(boardId);
   const history = new Map<string, ChatMessage[]>();
+  const openings = new Map<string, string | null>();
   const usage = new Map<string, SessionUsage>();
   const gw = d.gateway;
   const base: Omit<TaskSnapshot, 'comments'> = {
@@ -41,7 +42,7 @@ export async function buildTaskSnapshot(d: SnapshotDeps, boardId: string, task: 
     task,
     status: readStatus(task.fields),
     approvals: d.store.approvalsOf(boardId, task.id),
-    ...(gw ? { gateway: gw.view({ history, usage }) } : {}),
+    ...(gw ? { gateway: gw.view({ history, openings, usage }) } : {}),
     global: d.global,
     boundFields: board.boundFields,
   };
@@ -52,6 +53,7 @@ export async function buildTaskSnapshot(d: SnapshotDeps, boardId: string, task: 
     if (!w) continue;
     wants.comments ||= w.comments;
     wants.history = [...(wants.history ?? []), ...(w.history ?? [])];
+    wants.openings = [...(wants.openings ?? []), ...(w.openings ?? [])];
     wants.usage = [...(wants.usage ?? []), ...(w.usage ?? [])];
     wants.resolvedApprovals ||= w.resolvedApprovals;
   }
@@ -61,11 +63,15 @@ export async function buildTaskSnapshot(d: SnapshotDeps, boardId: string, task: 
   let comments: TaskSnapshot['comments'];
   if (wants.comments) comments = (await d.mc.listComments(boardId, task.id)).items;
   if (gw) {
-    for (const k of new Set(wants.history ?? [])) history.set(k, await gw.history(k));
-    for (const k of new Set(wants.usage ?? [])) {
-      const u = await gw.usage(k);
-      if (u) usage.set(k, u);
-    }
+    // concurrent: the source shares each session's read with every other key that wants it and bounds the total
+    await Promise.all([
+      ...[...new Set(wants.history ?? [])].map(async (k) => history.set(k, await gw.history(k))),
+      ...[...new Set(wants.openings ?? [])].map(async (k) => openings.set(k, await gw.opening(k))),
+      ...[...new Set(wants.usage ?? [])].map(async (k) => {
+        const u = await gw.usage(k);
+        if (u) usage.set(k, u);
+      }),
+    ]);
   }
   return { ...base, ...(comments ? { comments } : {}) };
 }
@@ -81,7 +87,7 @@ export function buildGlobalSnapshot(d: SnapshotDeps, now: number): GlobalSnapsho
       approvals: [...b.approvals.values()],
       fieldDefs: b.fieldDefs,
     })),
-    ...(d.gateway ? { gateway: d.gateway.view({ history: new Map(), usage: new Map() }) } : {}),
+    ...(d.gateway ? { gateway: d.gateway.view({ history: new Map(), openings: new Map(), usage: new Map() }) } : {}),
     global: d.global,
     ...(d.pressure ? { pressure: d.pressure() } : {}),
   };
