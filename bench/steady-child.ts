@@ -8,12 +8,12 @@ import { loadConfig } from '../src/config/index.js';
 import { DESIRED_FIELDS } from '../src/model/index.js';
 import { MissionControlClient } from '../src/clients/mission-control/index.js';
 import { GatewayClient } from '../src/clients/gateway/index.js';
-import type { GatewayApi } from '../src/clients/gateway/index.js';
 import { GatewaySource } from '../src/runtime/gateway-source.js';
 import { runBootstrap } from '../src/runtime/bootstrap.js';
 import { compose } from '../src/cli/compose.js';
 import { handlersFor } from '../src/cli/handlers.js';
 import { VERSION } from '../src/cli/version.js';
+import { countingGateway } from './counting.js';
 
 export interface PassNumbers {
   wallMs: number;
@@ -44,32 +44,6 @@ export interface SteadyChildResult {
   heapUsedMb: number;
 }
 
-/** Counts gateway round trips (the client reports its own pages for sessions.list). */
-function counting(api: GatewayClient): { api: GatewayApi; count: () => number; byMethod: Record<string, number> } {
-  let n = 0;
-  const byMethod: Record<string, number> = {};
-  const hit = (m: string, k = 1) => {
-    n += k;
-    byMethod[m] = (byMethod[m] ?? 0) + k;
-  };
-  const wrapped: GatewayApi = {
-    connect: () => api.connect(),
-    close: () => api.close(),
-    get hello() {
-      return api.hello;
-    },
-    listSessions: async () => {
-      const r = await api.listSessions();
-      hit('sessions.list', r.requests);
-      return r;
-    },
-    chatHistory: (k, limit) => (hit('chat.history'), api.chatHistory(k, limit)),
-    listExecApprovals: () => (hit('exec.approval.list'), api.listExecApprovals()),
-    sessionUsage: (k) => (hit('sessions.usage'), api.sessionUsage(k)),
-  };
-  return { api: wrapped, count: () => n, byMethod };
-}
-
 async function main(): Promise<void> {
   const { config } = loadConfig({ env: process.env, flags: {} });
   const logger = pino({ level: process.env.MC_LOG_LEVEL ?? 'warn' }, pino.destination(2));
@@ -83,7 +57,7 @@ async function main(): Promise<void> {
     logger,
     reconnect: false,
   });
-  const gw = counting(client);
+  const gw = countingGateway(client);
   const gateway = new GatewaySource(gw.api, logger);
   const { controller } = compose({ config, logger, mc, gateway, handlers: handlersFor(config, logger), dryRun: false });
 

@@ -20,6 +20,8 @@ export interface GatewayClientOptions {
   logger?: Logger;
   /** reconnect after an unexpected drop (default true) */
   reconnect?: boolean;
+  /** subscribe to sessions.changed on connect (default true); a one-shot pass has no use for pushes */
+  subscribe?: boolean;
   /** least privilege by default; `operator.approvals` is what `exec.approval.list` requires (§4) */
   scopes?: readonly string[];
   /** backoff bounds for reconnects (full jitter) */
@@ -143,7 +145,7 @@ export class GatewayClient implements GatewayApi {
     const missing = (this.opts.scopes ?? DEFAULT_SCOPES).filter((scope) => !info.scopes.includes(scope));
     if (missing.length > 0) this.log.warn({ missing }, 'gateway granted fewer scopes than requested');
     this.log.info({ protocol: info.protocol, serverVersion: info.serverVersion, bootChanged }, 'gateway connected');
-    await this.subscribe(connection);
+    if (this.opts.subscribe !== false) await this.subscribe(connection);
     this.opts.events?.onHello?.(info, bootChanged);
     return info;
   }
