@@ -1,4 +1,11 @@
-import type { GatewayApi, GatewayClient } from '../src/clients/gateway/index.js';
+import pino from 'pino';
+import { compose } from '../src/cli/compose.js';
+import { handlersFor } from '../src/cli/handlers.js';
+import { VERSION } from '../src/cli/version.js';
+import { GatewayClient, type GatewayApi } from '../src/clients/gateway/index.js';
+import { MissionControlClient } from '../src/clients/mission-control/index.js';
+import { loadConfig } from '../src/config/index.js';
+import { GatewaySource } from '../src/runtime/gateway-source.js';
 
 /** Counts gateway round trips per method (the client reports its own pages for sessions.list). */
 export function countingGateway(api: GatewayClient): { api: GatewayApi; count: () => number; byMethod: Record<string, number> } {
@@ -24,4 +31,27 @@ export function countingGateway(api: GatewayClient): { api: GatewayApi; count: (
     sessionUsage: (k) => (hit('sessions.usage'), api.sessionUsage(k)),
   };
   return { api: wrapped, count: () => n, byMethod };
+}
+
+/**
+ * The controller as `src/cli/compose.ts` builds it, configured from the environment like the CLI, with its
+ * gateway client counted: what the bench's controller children run.
+ */
+export function countedController(opts: { reconnect: boolean; subscribe: boolean }) {
+  const { config } = loadConfig({ env: process.env, flags: {} });
+  const logger = pino({ level: process.env.MC_LOG_LEVEL ?? 'warn' }, pino.destination(2));
+  const mc = new MissionControlClient({ apiUrl: config.mc.apiUrl!, token: config.mc.authToken!, timeoutMs: config.mc.timeoutMs, logger });
+  const client = new GatewayClient({
+    url: config.gateway.url!,
+    token: config.gateway.token!,
+    clientVersion: VERSION,
+    requestTimeoutMs: config.gateway.requestTimeoutMs,
+    scopes: config.gateway.scopes,
+    logger,
+    ...opts,
+  });
+  const gw = countingGateway(client);
+  const gateway = new GatewaySource(gw.api, logger);
+  const { controller } = compose({ config, logger, mc, gateway, handlers: handlersFor(config, logger), dryRun: false });
+  return { config, mc, client, gw, controller };
 }

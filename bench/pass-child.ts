@@ -4,15 +4,7 @@
  * queue, until the queue is idle). The gateway client is counted per method. Prints one JSON line.
  * Configuration comes from the environment like the real CLI (MC_API_URL, MC_GATEWAY_URL, ...).
  */
-import pino from 'pino';
-import { loadConfig } from '../src/config/index.js';
-import { MissionControlClient } from '../src/clients/mission-control/index.js';
-import { GatewayClient } from '../src/clients/gateway/index.js';
-import { GatewaySource } from '../src/runtime/gateway-source.js';
-import { compose } from '../src/cli/compose.js';
-import { handlersFor } from '../src/cli/handlers.js';
-import { VERSION } from '../src/cli/version.js';
-import { countingGateway } from './counting.js';
+import { countedController } from './counting.js';
 
 export interface PassChildResult {
   mode: 'once' | 'run';
@@ -28,22 +20,7 @@ export interface PassChildResult {
 
 async function main(): Promise<void> {
   const mode = process.env.BENCH_PASS_MODE === 'run' ? 'run' : 'once';
-  const { config } = loadConfig({ env: process.env, flags: {} });
-  const logger = pino({ level: process.env.MC_LOG_LEVEL ?? 'warn' }, pino.destination(2));
-  const mc = new MissionControlClient({ apiUrl: config.mc.apiUrl!, token: config.mc.authToken!, timeoutMs: config.mc.timeoutMs, logger });
-  const client = new GatewayClient({
-    url: config.gateway.url!,
-    token: config.gateway.token!,
-    clientVersion: VERSION,
-    requestTimeoutMs: config.gateway.requestTimeoutMs,
-    scopes: config.gateway.scopes,
-    logger,
-    reconnect: mode === 'run',
-    subscribe: mode === 'run',
-  });
-  const gw = countingGateway(client);
-  const gateway = new GatewaySource(gw.api, logger);
-  const { controller } = compose({ config, logger, mc, gateway, handlers: handlersFor(config, logger), dryRun: false });
+  const { mc, client, gw, controller } = countedController({ reconnect: mode === 'run', subscribe: mode === 'run' });
   const before = { ...mc.stats };
   const started = performance.now();
   const cpu = process.cpuUsage();

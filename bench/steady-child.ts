@@ -3,17 +3,9 @@
  * alone: bootstrap, one warm-up pass, then the measured pass. Prints one JSON line on stdout.
  * Configuration comes from the environment like the real CLI (MC_API_URL, MC_GATEWAY_URL, ...).
  */
-import pino from 'pino';
-import { loadConfig } from '../src/config/index.js';
 import { DESIRED_FIELDS } from '../src/model/index.js';
-import { MissionControlClient } from '../src/clients/mission-control/index.js';
-import { GatewayClient } from '../src/clients/gateway/index.js';
-import { GatewaySource } from '../src/runtime/gateway-source.js';
 import { runBootstrap } from '../src/runtime/bootstrap.js';
-import { compose } from '../src/cli/compose.js';
-import { handlersFor } from '../src/cli/handlers.js';
-import { VERSION } from '../src/cli/version.js';
-import { countingGateway } from './counting.js';
+import { countedController } from './counting.js';
 
 export interface PassNumbers {
   wallMs: number;
@@ -45,21 +37,7 @@ export interface SteadyChildResult {
 }
 
 async function main(): Promise<void> {
-  const { config } = loadConfig({ env: process.env, flags: {} });
-  const logger = pino({ level: process.env.MC_LOG_LEVEL ?? 'warn' }, pino.destination(2));
-  const mc = new MissionControlClient({ apiUrl: config.mc.apiUrl!, token: config.mc.authToken!, timeoutMs: config.mc.timeoutMs, logger });
-  const client = new GatewayClient({
-    url: config.gateway.url!,
-    token: config.gateway.token!,
-    clientVersion: VERSION,
-    requestTimeoutMs: config.gateway.requestTimeoutMs,
-    scopes: config.gateway.scopes,
-    logger,
-    reconnect: false,
-  });
-  const gw = countingGateway(client);
-  const gateway = new GatewaySource(gw.api, logger);
-  const { controller } = compose({ config, logger, mc, gateway, handlers: handlersFor(config, logger), dryRun: false });
+  const { config, mc, client, gw, controller } = countedController({ reconnect: false, subscribe: true });
 
   const baselineRssMb = Math.round(process.memoryUsage().rss / 2 ** 20);
   await runBootstrap(mc, DESIRED_FIELDS, config.mc.boardIds, { dryRun: false });

@@ -20,7 +20,28 @@ import { runBootstrap } from '../../src/runtime/bootstrap.js';
 import type { Controller } from '../../src/runtime/controller.js';
 import { GatewaySource } from '../../src/runtime/gateway-source.js';
 import { startSandbox, type SandboxHandle } from '../../src/sandbox/index.js';
-import type { ContractExtension } from './scenarios.js';
+import type { ContractExtension, ContractTarget } from './scenarios.js';
+
+/** A fresh sandbox board with the controller's fields bound, and the config of a controller for it and the gateway. */
+async function lifecycleWorld(target: ContractTarget, prefix: string, env: Record<string, string> = {}) {
+  const sandbox = await startSandbox({ seed: 'empty' });
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const { config } = loadConfig({
+    cwd: dir,
+    env: {
+      MC_API_URL: sandbox.info.mcApiUrl,
+      MC_AUTH_TOKEN: sandbox.info.mcAuthToken,
+      MC_BOARD_ID: sandbox.info.boardId,
+      MC_GATEWAY_URL: target.url,
+      MC_GATEWAY_TOKEN: target.token,
+      MC_STATE_DIR: join(dir, 'state'),
+      ...env,
+    },
+  });
+  const mc = new MissionControlClient({ apiUrl: sandbox.info.mcApiUrl, token: sandbox.info.mcAuthToken, logger: pino({ level: 'silent' }) });
+  await runBootstrap(mc, DESIRED_FIELDS, [sandbox.info.boardId], { dryRun: false });
+  return { sandbox, dir, config, mc };
+}
 
 export const taskLifecycleContract: ContractExtension = (target, opts) => {
   describe('task lifecycle: spawn with label = task id → auto-link → TASK_UPDATE mirrored', () => {
@@ -34,21 +55,9 @@ export const taskLifecycleContract: ContractExtension = (target, opts) => {
     let task: Task;
 
     beforeAll(async () => {
-      sandbox = await startSandbox({ seed: 'empty' });
-      dir = mkdtempSync(join(tmpdir(), 'mc-lifecycle-contract-'));
-      const { config } = loadConfig({
-        cwd: dir,
-        env: {
-          MC_API_URL: sandbox.info.mcApiUrl,
-          MC_AUTH_TOKEN: sandbox.info.mcAuthToken,
-          MC_BOARD_ID: sandbox.info.boardId,
-          MC_GATEWAY_URL: target().url,
-          MC_GATEWAY_TOKEN: target().token,
-          MC_STATE_DIR: join(dir, 'state'),
-        },
-      });
-      mc = new MissionControlClient({ apiUrl: sandbox.info.mcApiUrl, token: sandbox.info.mcAuthToken, logger });
-      await runBootstrap(mc, DESIRED_FIELDS, [sandbox.info.boardId], { dryRun: false });
+      const world = await lifecycleWorld(target(), 'mc-lifecycle-contract-');
+      ({ sandbox, dir, mc } = world);
+      const { config } = world;
       // src/cli/gateway.ts wires the same two pieces (it reads the package version, which only exists built)
       gateway = new GatewaySource(
         new GatewayClient({ url: target().url, token: target().token, clientVersion: '0.1.0-contract', scopes: config.gateway.scopes, reconnect: false, logger }),
@@ -113,5 +122,77 @@ export const taskLifecycleContract: ContractExtension = (target, opts) => {
       expect(after.filter((c) => c.includes('linked automatically'))).toHaveLength(1);
       expect(after.filter((c) => c.includes('TASK_UPDATE from session'))).toHaveLength(1);
     }, 180_000);
+  });
+};
+
+/**
+ * Issue 12 item 5 against a gateway: the running loop (`Controller.start`, resync 120 s) links a task whose
+ * run was just spawned with label = task id, from the gateway's `sessions.changed` push alone.
+ */
+export const pushLinkContract: ContractExtension = (target, opts) => {
+  describe('task lifecycle: a spawn is linked on the sessions.changed push (resync 120 s)', () => {
+    const parentKey = `agent:main:mc-contract-push-${randomUUID().slice(0, 8)}`;
+    const logger = pino({ level: 'silent' });
+    let sandbox: SandboxHandle;
+    let mc: MissionControlClient;
+    let gateway: GatewaySource;
+    let controller: Controller;
+    let dir: string;
+
+    beforeAll(async () => {
+      const world = await lifecycleWorld(target(), 'mc-push-contract-', { MC_RESYNC_SECONDS: '120' });
+      ({ sandbox, dir, mc } = world);
+      const { config } = world;
+      // wired as src/cli/gateway.ts wires it: a pushed row goes into the source, then to the controller
+      let onPush: (key: string) => void = () => undefined;
+      gateway = new GatewaySource(
+        new GatewayClient({
+          url: target().url,
+          token: target().token,
+          clientVersion: '0.1.0-contract',
+          scopes: config.gateway.scopes,
+          reconnect: false,
+          logger,
+          events: {
+            onSessionChanged: (key, row) => {
+              if (row) gateway.upsert(row);
+              onPush(key);
+            },
+          },
+        }),
+        logger,
+      );
+      controller = compose({ config, logger, mc, gateway, dryRun: false }).controller;
+      onPush = (key) => controller.sessionChanged(key);
+      await controller.start();
+    }, 60_000);
+
+    afterAll(async () => {
+      await controller?.stop(2_000);
+      await gateway?.api.close();
+      await sandbox?.close();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('links the spawned run within seconds of its push, long before the resync', async () => {
+      const task = await mc.createTask(sandbox.info.boardId, { title: 'Push contract', description: 'Say hello.', status: 'inbox' });
+      // the task's own creation is news from the board, not the gateway: let the loop look at it first
+      controller.enqueue(`task/${sandbox.info.boardId}/${task.id}`);
+      await controller.idle();
+      const started = Date.now();
+      await target().spawnTask!(parentKey, task.id, spawnText(task));
+      const deadline = started + Math.min(opts.settleMs, 60_000);
+      let linked: Task | undefined;
+      while (!linked && Date.now() < deadline) {
+        const t = (await mc.listTasks(sandbox.info.boardId)).items.find((x) => x.id === task.id);
+        if (typeof t?.fields.mc_session_key === 'string') linked = t;
+        else await new Promise((ok) => setTimeout(ok, 100));
+      }
+      expect(linked, 'the task was not linked before the deadline (the resync is 120 s away)').toBeDefined();
+      console.info(`spawn → linked on the push: ${Date.now() - started} ms (includes the real run's spawn)`);
+      expect(gateway.session(String(linked!.fields.mc_session_key))?.label).toBe(task.id);
+      // linked from inbox; a run that already ended (the simulator's spawn) may have gone on to review
+      expect(['in_progress', 'review']).toContain(linked!.status);
+    }, 120_000);
   });
 };
