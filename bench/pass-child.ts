@@ -14,6 +14,8 @@ export interface PassChildResult {
   writes: number;
   gatewayCalls: number;
   gatewayByMethod: Record<string, number>;
+  /** bytes the gateway sent during the pass (answers, plus any push or tick that arrived meanwhile) */
+  gatewayBytes: number;
   failures: number;
   rssMb: number;
 }
@@ -22,6 +24,7 @@ async function main(): Promise<void> {
   const mode = process.env.BENCH_PASS_MODE === 'run' ? 'run' : 'once';
   const { mc, client, gw, controller } = countedController({ reconnect: mode === 'run', subscribe: mode === 'run' });
   const before = { ...mc.stats };
+  const bytesBefore = client.stats.bytesReceived;
   const started = performance.now();
   const cpu = process.cpuUsage();
   let failures = 0;
@@ -40,6 +43,7 @@ async function main(): Promise<void> {
     writes: mc.stats.writes - before.writes,
     gatewayCalls: gw.count(),
     gatewayByMethod: gw.byMethod,
+    gatewayBytes: client.stats.bytesReceived - bytesBefore,
     failures,
     rssMb: Math.round(process.memoryUsage().rss / 2 ** 20),
   };

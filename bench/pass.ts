@@ -34,6 +34,7 @@ export interface PassRecord {
   writes: number;
   detail: {
     gatewayByMethod: Record<string, number>;
+    gatewayBytes: number;
     cpuMs: number;
     rssMb: number;
     failures: number;
@@ -172,7 +173,7 @@ export async function passBench(peer: PassPeer, tasks: number, log: (line: strin
       // task pages and the pending-approvals page
       mcFloor: pages(tasks + UNLINKED) + 1,
       writes: r.writes,
-      detail: { gatewayByMethod: r.gatewayByMethod, cpuMs: r.cpuMs, rssMb: r.rssMb, failures: r.failures, sessions: world.sessions, loadAvg1m: Number(loadavg()[0]!.toFixed(2)), ...extra },
+      detail: { gatewayByMethod: r.gatewayByMethod, gatewayBytes: r.gatewayBytes, cpuMs: r.cpuMs, rssMb: r.rssMb, failures: r.failures, sessions: world.sessions, loadAvg1m: Number(loadavg()[0]!.toFixed(2)), ...extra },
     });
 
     const out: PassRecord[] = [record('once', 'first', await child('once'))];

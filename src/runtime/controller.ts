@@ -89,6 +89,8 @@ export class Controller {
   private firstRunAt: Record<string, number> = {};
   /** session key → task keys linked to it (directly or as a spawned child), for push events */
   private sessionIndex = new Map<string, Set<string>>();
+  /** the row of an unlinked session last handed to the reconcilers that may adopt it (cleared each sync) */
+  private unlinkedSeen = new Map<string, Session>();
   private readonly warnedUnbound = new Set<string>();
   private readonly admission: Admission;
   lastSyncAt: number | null = null;
@@ -186,6 +188,7 @@ export class Controller {
       }
     }
     this.sessionIndex = index;
+    this.unlinkedSeen.clear();
   }
 
   /** Whether the store's row of `before` now names another session; if so the push index follows. */
@@ -395,6 +398,9 @@ export class Controller {
   }
 
   private unlinkedSessionChanged(row: Session): void {
+    // chat deltas name the session without a new row: one look per row is enough
+    if (this.unlinkedSeen.get(row.key) === row) return;
+    this.unlinkedSeen.set(row.key, row);
     const now = Date.now();
     for (const r of this.taskReconcilers)
       if (r.scope === 'task' && r.affectedBy)

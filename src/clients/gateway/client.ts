@@ -79,6 +79,8 @@ export class GatewayClient implements GatewayApi {
   private readonly log: Logger;
   private readonly requestTimeoutMs: number;
   private readonly backoff: { baseMs: number; maxMs: number };
+  /** inbound bytes over every connection (answers, pushes, ticks): what reading the gateway costs */
+  readonly stats = { bytesReceived: 0 };
 
   constructor(private readonly opts: GatewayClientOptions) {
     this.log = (opts.logger ?? pino({ level: 'silent' })).child({ peer: 'gateway' });
@@ -132,6 +134,7 @@ export class GatewayClient implements GatewayApi {
       onEvent: (event, payload) => this.onEvent(event, payload),
       onClose: (error) => this.onConnectionClosed(connection, error),
       onProblem: (message) => this.log.warn(message),
+      onFrame: (bytes) => (this.stats.bytesReceived += bytes),
     });
     if (this.closing) {
       await connection.close();
