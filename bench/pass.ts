@@ -119,10 +119,10 @@ async function realGatewayWorld(log: (line: string) => void): Promise<World> {
       await inParallel(
         keys.slice(REAL_RUNS),
         async (key, i) => {
-          await driver.request('sessions.create', { key }, 120_000);
-          await driver.request('chat.inject', { sessionKey: key, message: `bench task ${i + REAL_RUNS}: hello` }, 120_000);
+          await retryOverloaded(() => driver.request('sessions.create', { key }, 120_000));
+          await retryOverloaded(() => driver.request('chat.inject', { sessionKey: key, message: `bench task ${i + REAL_RUNS}: hello` }, 120_000));
         },
-        8,
+        2,
       );
       await settled(new Set(runs), 600_000);
       world.sessions += keys.length;
@@ -130,6 +130,18 @@ async function realGatewayWorld(log: (line: string) => void): Promise<World> {
     close,
   };
   return world;
+}
+
+/** The real gateway answers UNAVAILABLE "worker task capacity reached" when its workers are busy: wait and retry. */
+async function retryOverloaded<T>(call: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      if (attempt >= 20 || !/overloaded|capacity/.test(String(error))) throw error;
+      await new Promise((ok) => setTimeout(ok, 250 * attempt));
+    }
+  }
 }
 
 const pages = (n: number) => Math.max(1, Math.ceil(n / PAGE));
@@ -142,6 +154,10 @@ const pages = (n: number) => Math.max(1, Math.ceil(n / PAGE));
 export async function passBench(peer: PassPeer, tasks: number, log: (line: string) => void = () => undefined): Promise<PassRecord[]> {
   const world = peer === 'simulator' ? await simulatorWorld() : await realGatewayWorld(log);
   const scratch = scratchDir();
+  // a bench stopped from outside still stops the real gateway it started (its own process group)
+  const onSignal = () => void world.close().finally(() => process.exit(130));
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
   try {
     const { peers } = world;
     await bootstrapFields(peers);
@@ -183,6 +199,8 @@ export async function passBench(peer: PassPeer, tasks: number, log: (line: strin
     out.push(record('run', 'unchanged', await child('run'), { convergePasses }));
     return out;
   } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
     scratch.remove();
     await world.close();
   }
