@@ -61,6 +61,20 @@ describe('session-link reconciler (auto-adoption)', () => {
     expect(pass(inbox({ status: 'done' }), [s]).actions).toEqual([]);
   });
 
+  it('a task linked by the marker in the spawning session moves to the sub-agent it spawned with label = task id, once', () => {
+    const parent: Session = { key: 'agent:main:orchestrator', status: 'running', createdAt: NOW - MIN, updatedAt: NOW };
+    const byMarker = pass(inbox(), [parent], { [parent.key]: [{ role: 'user', text: `MOCK_SPAWN label=${ID} task=…\nMC Task: ${ID}` }] });
+    expect(byMarker.task.fields.mc_session_key).toBe(parent.key);
+    const child: Session = { key: 'agent:main:subagent:c1', label: ID, spawnedBy: parent.key, status: 'running', createdAt: NOW, updatedAt: NOW };
+    const moved = pass(byMarker.task, [parent, child]);
+    expect(moved.task.fields.mc_session_key).toBe(child.key);
+    expect(comments(moved.actions)[0]).toMatch(/spawned for this task/);
+    expect(pass(moved.task, [parent, child]).actions).toEqual([]);
+    // a child labelled for another task, or an unrelated labelled session, never takes a linked task
+    const other: Session = { ...child, key: 'agent:main:subagent:c2', label: 'aaaaaaaa-1111-4222-8333-944445555666' };
+    expect(pass(byMarker.task, [parent, other]).actions).toEqual([]);
+  });
+
   it('adopting into a review task keeps review', () => {
     const s: Session = { key: 'agent:main:subagent:s6', label: ID, status: 'running', createdAt: NOW - MIN, updatedAt: NOW };
     const out = pass(inbox({ status: 'review' }), [s]);

@@ -104,9 +104,26 @@ function scanned(s: TaskSnapshot, gw: GatewayView, candidates: readonly Session[
   };
 }
 
+/**
+ * A task linked to a session that has since spawned a sub-agent labelled with the task id: the sub-agent is
+ * where the work (and its TASK_UPDATE) happens. It happens when the spawning session's own first message
+ * carries the `MC Task:` marker (the spawn prompt quotes it) and was matched before the child existed.
+ */
+function spawnedForTask(s: TaskSnapshot, gw: GatewayView): Session | undefined {
+  const current = s.task.fields[F.sessionKey];
+  if (typeof current !== 'string' || !ADOPTABLE.has(s.task.status)) return undefined;
+  return newest((gw.children.get(current.trim()) ?? []).filter((c) => c.label === s.task.id));
+}
+
 export function plan(s: TaskSnapshot): PlanResult {
   const gw = s.gateway;
-  if (!gw?.synced || !unlinked(s.task)) return { actions: [] };
+  if (!gw?.synced) return { actions: [] };
+  const child = spawnedForTask(s, gw);
+  if (child) {
+    const action = linkAction({ reconciler: NAME, task: s.task, status: s.status, sessionKey: child.key, how: 'automatically: the session it spawned for this task carries the task id as label' });
+    return { actions: action ? [action] : [] };
+  }
+  if (!unlinked(s.task)) return { actions: [] };
   let session = newest(byLabel(gw).get(s.task.id) ?? []);
   let how = 'automatically: the session label is the task id';
   if (!session) {
