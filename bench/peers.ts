@@ -26,13 +26,17 @@ async function call<T>(url: string, method: string, headers: Record<string, stri
 
 export async function startPeers(opts: { streams?: StreamMode } = {}): Promise<Peers> {
   const embedded: Embedded = await startEmbedded({ seed: 'empty', ...(opts.streams ? { streams: opts.streams } : {}) });
-  const { info } = embedded;
+  return peersOf(embedded.info, () => embedded.close());
+}
+
+/** The HTTP helpers over peers started elsewhere (a sandbox beside a real gateway, for instance). */
+export function peersOf(info: EmbeddedInfo, close: () => Promise<void>): Peers {
   const auth = { authorization: `Bearer ${info.mcAuthToken}` };
   return {
     info,
     mc: (method, path, body) => call(`${info.mcApiUrl}${path}`, method, auth, body),
     control: (method, path, body) => call(`${info.controlUrl}${path}`, method, {}, body),
-    close: () => embedded.close(),
+    close,
   };
 }
 

@@ -102,7 +102,7 @@ describe('task-update reconciler', () => {
   });
 
   it('user messages (the spawn prompt with its example block) are never mirrored; garbage changes nothing', () => {
-    const out = pass(linked(), session(), [{ role: 'user', text: 'TASK_UPDATE {"taskId":"t1","status":"in_progress","progress":0}' }, say('TASK_UPDATE {garbage')]);
+    const out = pass(linked(), session({ updatedAt: NOW - 10_000 }), [{ role: 'user', text: 'TASK_UPDATE {"taskId":"t1","status":"in_progress","progress":0}' }, say('TASK_UPDATE {garbage')]);
     expect(out.actions).toEqual([]);
   });
 
@@ -114,13 +114,27 @@ describe('task-update reconciler', () => {
     const second = pass(first.task, s, [say('all done, no block')]);
     expect(second.wanted).toBeUndefined();
     expect(second.actions).toEqual([]);
-    // a running session without blocks: no write at all (the in-process cache avoids re-reads)
-    expect(pass(linked(), session(), [say('thinking')]).actions).toEqual([]);
+    // a session still active (changed 10 s ago) without blocks: no write at all (the in-process cache avoids re-reads)
+    expect(pass(linked(), session({ updatedAt: NOW - 10_000 }), [say('thinking', NOW - 10_000)]).actions).toEqual([]);
     // a run that ends without moving updatedAt is still read again: the marker remembers the state too
     const marked = pass(linked(), session({ status: 'done', updatedAt: NOW - 5 * MIN }), [say('thinking')]).task;
     const ended = pass(marked, session({ status: 'failed', updatedAt: NOW - 5 * MIN }), [say('TASK_UPDATE {"status":"failed","error":"x"}')]);
     expect(ended.wanted).toEqual({ history: [KEY] });
     expect(ended.task.fields.mc_last_error).toBe('x');
+  });
+
+  it('a running session that went quiet: one write records the consumed version, and a restart reads nothing until it changes', () => {
+    const quiet = session({ updatedAt: NOW - 2 * MIN });
+    const first = pass(linked(), quiet, [say('waiting for the build', NOW - 2 * MIN - 500)]);
+    expect(comments(first.actions)).toEqual([]);
+    expect(patches(first.actions)).toHaveLength(1);
+    expect(readStatus(first.task.fields).ledger[SEEN]).toMatchObject({ at: quiet.updatedAt, ext: `${KEY} running`, n: NOW - 2 * MIN - 500 });
+    // what a fresh process sees: the ledger alone says the transcript at this version was read
+    const restarted = pass(first.task, quiet, []);
+    expect(restarted.wanted).toBeUndefined();
+    expect(restarted.actions).toEqual([]);
+    // the session moves again: read once more
+    expect(pass(first.task, { ...quiet, updatedAt: NOW }, []).wanted).toEqual({ history: [KEY] });
   });
 
   it('unlinked, done, or gateway not synced: no history wanted', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { readStatus, type Action, type Task, type TaskPatchAction } from '../../src/model/index.js';
+import { consumedMark, readStatus, SESSION_SEEN, type Action, type Task, type TaskPatchAction } from '../../src/model/index.js';
 import { MIN, NOW, applyActions, gateway, snapshot, task, withCondition } from '../../test/support/fixtures.js';
-import { plan } from './plan.js';
+import { plan, watchdog } from './plan.js';
 
 const patches = (actions: Action[]) => actions.filter((a): a is TaskPatchAction => a.type === 'task.patch');
 const comments = (actions: Action[]) => patches(actions).flatMap((a) => (a.change.comment ? [a.change.comment] : []));
@@ -111,6 +111,22 @@ describe('watchdog: stalls', () => {
       history: { [key]: [{ role: 'assistant', text: 'working', timestamp: NOW - 5 * MIN }] },
     });
     expect(patches(plan(snapshot(linked(), { gateway: view })).actions).some((a) => a.change.status === 'review')).toBe(false);
+  });
+
+  it('a transcript the ledger says was read at this version is not read again: its newest message time is in the ledger', () => {
+    const row = { key, status: 'running', updatedAt: NOW - 90 * MIN };
+    const history = [{ role: 'assistant', text: 'working', timestamp: NOW - 5 * MIN }];
+    const marked = task({ fields: { mc_session_key: key, mc_conditions: { ledger: { [SESSION_SEEN]: consumedMark(row, history) } } } });
+    const base = snapshot(marked, { gateway: gateway([row]) });
+    expect(watchdog.wants!(marked, base.status, base)).toBeUndefined();
+    // without the read, the ledger's message time still keeps it alive …
+    expect(patches(plan(base).actions).some((a) => a.change.status === 'review')).toBe(false);
+    // … and once that time is older than the threshold too, it is stalled, still without a read
+    const stale = plan(snapshot(marked, { gateway: gateway([row]), now: NOW + 60 * MIN }));
+    expect(patches(stale.actions).some((a) => a.change.status === 'review')).toBe(true);
+    // the row moved: read again
+    const moved = snapshot(marked, { gateway: gateway([{ ...row, updatedAt: NOW - 80 * MIN }]) });
+    expect(watchdog.wants!(marked, moved.status, moved)).toEqual({ history: [key] });
   });
 
   it('does not fight a human who moved a stalled task back to in_progress', () => {

@@ -5,6 +5,8 @@ import {
   idempotencyKey,
   isTrue,
   MARKER,
+  SESSION_SEEN,
+  consumedActivity,
   taskKey,
   transition,
   type Action,
@@ -190,7 +192,7 @@ function running(p: Plan, key: string, session: Session): void {
       fields: p.clearFlag('needs_approval'),
     });
 
-  const activity = lastActivity(session, children, gw.history.get(key));
+  const activity = maxKnown(lastActivity(session, children, gw.history.get(key)), consumedActivity(s.status.ledger[SESSION_SEEN], session));
   if (activity === null) return;
   const threshold = s.settings.watchdog.stalledMinutes * 60_000;
   const age = s.now - activity;
@@ -250,7 +252,13 @@ function result(p: Plan): PlanResult {
 }
 
 /** Chat history only when it can change the verdict: a finished run without a summary, or a row that looks stalled. */
-function wants(task: TaskSnapshot['task'], _status: TaskSnapshot['status'], s: Omit<TaskSnapshot, 'comments'>) {
+const maxKnown = (a: number | null, b: number | null): number | null => (a === null ? b : b === null ? a : Math.max(a, b));
+
+/**
+ * A transcript the ledger says was read at the session's current version adds nothing new: its newest
+ * message time is in the ledger (SESSION_SEEN), and a completed run's summary was already taken.
+ */
+function wants(task: TaskSnapshot['task'], status: TaskSnapshot['status'], s: Omit<TaskSnapshot, 'comments'>) {
   const snapshot = s as TaskSnapshot;
   if (!inScope(snapshot)) return undefined;
   const key = sessionKeyOf(snapshot);
@@ -258,12 +266,15 @@ function wants(task: TaskSnapshot['task'], _status: TaskSnapshot['status'], s: O
   if (!key || !session) return undefined;
   const state = classify(session);
   if (state === 'done') {
+    if (status.ledger['watchdog:completed']?.ext === key) return undefined;
     const summary = task.fields[F.outputSummary];
     return typeof summary === 'string' && summary.trim() ? undefined : { history: [key] };
   }
   if (state !== 'running') return undefined;
-  const activity = lastActivity(session, s.gateway?.children.get(key) ?? [], undefined);
-  return activity !== null && s.now - activity >= s.settings.watchdog.stalledMinutes * 60_000 ? { history: [key] } : undefined;
+  const known = consumedActivity(status.ledger[SESSION_SEEN], session);
+  const activity = maxKnown(lastActivity(session, s.gateway?.children.get(key) ?? [], undefined), known);
+  const looksStalled = activity !== null && s.now - activity >= s.settings.watchdog.stalledMinutes * 60_000;
+  return looksStalled && known === null ? { history: [key] } : undefined;
 }
 
 export const watchdog: TaskReconciler = { scope: 'task', name: NAME, wants, plan };

@@ -12,3 +12,4 @@ export * from './fields.js';
 export * from './transition.js';
 export * from './done-gate.js';
 export * from './status-text.js';
+export * from './session-read.js';

@@ -8,6 +8,8 @@ import {
   type GlobalState,
   type PlannerSettings,
   type Reconciler,
+  type Session,
+  type Task,
 } from '../model/index.js';
 import type { MissionControlApi } from '../clients/mission-control/api.js';
 import { Admission } from './admission.js';
@@ -68,6 +70,11 @@ export interface PassReport {
 
 type Mode = 'apply' | 'plan';
 
+const sessionKeyOf = (t: Task): string | null => {
+  const key = t.fields['mc_session_key'];
+  return typeof key === 'string' && key.trim() ? key.trim() : null;
+};
+
 const parseTaskKey = (key: string): { boardId: string; taskId: string } | null => {
   const m = /^task\/([^/]+)\/([^/]+)$/.exec(key);
   return m ? { boardId: m[1]!, taskId: m[2]! } : null;
@@ -90,6 +97,8 @@ export class Controller {
   private firstRunAt: Record<string, number> = {};
   /** session key → task keys linked to it (directly or as a spawned child), for push events */
   private sessionIndex = new Map<string, Set<string>>();
+  /** the row of an unlinked session last handed to the reconcilers that may adopt it (cleared each sync) */
+  private unlinkedSeen = new Map<string, Session>();
   private readonly warnedUnbound = new Set<string>();
   private readonly admission: Admission;
   lastSyncAt: number | null = null;
@@ -183,12 +192,22 @@ export class Controller {
     const index = new Map<string, Set<string>>();
     for (const [boardId, s] of this.store.boards) {
       for (const t of s.tasks.values()) {
-        const key = t.fields['mc_session_key'];
-        if (typeof key !== 'string' || !key) continue;
-        for (const k of [key]) index.set(k, (index.get(k) ?? new Set()).add(taskKey(boardId, t.id)));
+        const key = sessionKeyOf(t);
+        if (key) index.set(key, (index.get(key) ?? new Set()).add(taskKey(boardId, t.id)));
       }
     }
     this.sessionIndex = index;
+    this.unlinkedSeen.clear();
+  }
+
+  /** Whether the store's row of `before` now names another session; if so the push index follows. */
+  private relinked(boardId: string, before: Task): boolean {
+    const after = this.store.state(boardId).tasks.get(before.id);
+    const key = after ? sessionKeyOf(after) : null;
+    if (!key || key === sessionKeyOf(before)) return false;
+    const tk = taskKey(boardId, before.id);
+    this.sessionIndex.set(key, (this.sessionIndex.get(key) ?? new Set()).add(tk));
+    return true;
   }
 
   allKeys(): string[] {
@@ -284,6 +303,9 @@ export class Controller {
       }
       if (applied.some((e) => e.action === 'discord.post' && e.outcome === 'applied')) this.admission.discordSucceeded(key);
       for (const e of applied) log.info({ reconciler: e.reconciler, action: e.action, outcome: e.outcome }, `${e.action}: ${e.reason}`);
+      // A newly linked session: its pushes now reach this task, and the readers of a linked session look at
+      // once instead of at the next resync.
+      if (ref && this.relinked(ref.boardId, ctx!.task)) requeueAfterMs = 0;
       return { entries: [...applied, ...deferredEntries], ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}) };
     } catch (err) {
       if (!(err instanceof ExecutionError)) throw err;
@@ -382,8 +404,14 @@ export class Controller {
     }
   }
 
-  /** Called by gateway push events: enqueue the tasks linked to a session (or to its parent). */
+  /**
+   * Called by gateway push events: enqueue the tasks linked to a session (or to its parent); a session no
+   * task is linked to goes to the reconcilers that may adopt it (a fresh spawn is linked within the push,
+   * not at the next resync).
+   */
   sessionChanged(sessionKey: string): void {
+    const row = this.o.gateway?.session(sessionKey);
+    if (row && !this.sessionIndex.has(sessionKey)) this.unlinkedSessionChanged(row);
     // Walk up the spawn lineage (at most 5 deep upstream): a grandchild's activity counts for the task too.
     const seen = new Set<string>();
     let frontier = [sessionKey];
@@ -398,6 +426,17 @@ export class Controller {
       }
       frontier = next;
     }
+  }
+
+  private unlinkedSessionChanged(row: Session): void {
+    // chat deltas name the session without a new row: one look per row is enough
+    if (this.unlinkedSeen.get(row.key) === row) return;
+    this.unlinkedSeen.set(row.key, row);
+    const now = Date.now();
+    for (const r of this.taskReconcilers)
+      if (r.scope === 'task' && r.affectedBy)
+        for (const [boardId, board] of this.store.boards)
+          for (const t of r.affectedBy(row, board.tasks.values(), now, this.o.settings)) this.queue?.add(taskKey(boardId, t.id));
   }
 
   enqueue(key: string): void {

@@ -37,7 +37,8 @@ export function contractEnv(info: SandboxHandle['info'], target: Pick<ContractTa
   };
 }
 
-export async function startControllerStage(target: ContractTarget, prefix: string): Promise<ControllerStage> {
+/** `onPush`: wire the gateway's `sessions.changed` push as src/cli/gateway.ts does (row into the source, then the key). */
+export async function startControllerStage(target: ContractTarget, prefix: string, opts: { onPush?: (key: string) => void } = {}): Promise<ControllerStage> {
   const logger = pino({ level: 'silent' });
   const sandbox = await startSandbox({ seed: 'empty' });
   const dir = mkdtempSync(join(tmpdir(), prefix));
@@ -46,8 +47,26 @@ export async function startControllerStage(target: ContractTarget, prefix: strin
   const mc = new MissionControlClient({ apiUrl: sandbox.info.mcApiUrl, token: sandbox.info.mcAuthToken, logger });
   await runBootstrap(mc, DESIRED_FIELDS, [sandbox.info.boardId], { dryRun: false });
   // src/cli/gateway.ts wires the same two pieces (it reads the package version, which only exists built)
-  const gateway = new GatewaySource(
-    new GatewayClient({ url: target.url, token: target.token, clientVersion: '0.1.0-contract', scopes: config().gateway.scopes, reconnect: false, logger }),
+  const onPush = opts.onPush;
+  const gateway: GatewaySource = new GatewaySource(
+    new GatewayClient({
+      url: target.url,
+      token: target.token,
+      clientVersion: '0.1.0-contract',
+      scopes: config().gateway.scopes,
+      reconnect: false,
+      logger,
+      ...(onPush
+        ? {
+            events: {
+              onSessionChanged: (key: string, row: Parameters<GatewaySource['upsert']>[0] | null) => {
+                if (row) gateway.upsert(row);
+                onPush(key);
+              },
+            },
+          }
+        : {}),
+    }),
     logger,
   );
   return {

@@ -36,7 +36,10 @@ export function task(over: Partial<Task> & { fields?: Record<string, unknown> } 
   };
 }
 
-export function gateway(sessions: Session[], extra: { approvals?: ExecApproval[]; history?: Record<string, ChatMessage[]>; startedAt?: number; synced?: boolean } = {}): GatewayView {
+export function gateway(
+  sessions: Session[],
+  extra: { approvals?: ExecApproval[]; history?: Record<string, ChatMessage[]>; openings?: Record<string, string | null>; startedAt?: number; synced?: boolean } = {},
+): GatewayView {
   const children = new Map<string, Session[]>();
   for (const s of sessions) if (s.spawnedBy) children.set(s.spawnedBy, [...(children.get(s.spawnedBy) ?? []), s]);
   return {
@@ -46,6 +49,7 @@ export function gateway(sessions: Session[], extra: { approvals?: ExecApproval[]
     children,
     execApprovals: extra.approvals ?? [],
     history: new Map(Object.entries(extra.history ?? {})),
+    openings: new Map(Object.entries(extra.openings ?? {})),
     usage: new Map(),
   };
 }

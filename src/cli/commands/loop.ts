@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../../config/index.js';
 import type { PassReport } from '../../runtime/controller.js';
 import type { LeaderElector } from '../../runtime/leader/index.js';
-import { planJsonLines, planTable } from '../../runtime/plan-printer.js';
+import { failureJsonLines, planJsonLines, planTable } from '../../runtime/plan-printer.js';
 import { composeController } from '../compose.js';
 import { degradeWiring } from '../degrade.js';
 import { EffectsDoor } from '../../runtime/effects/door.js';
@@ -95,8 +95,11 @@ export function registerLoop(program: Command): void {
       const report = await onePass(config, loggerFor(config), 'plan');
       if (opts.json) {
         if (report.entries.length > 0) process.stdout.write(`${planJsonLines(report.entries)}\n`);
-      } else process.stdout.write(`${planTable(report.entries)}\n`);
-      if (opts.exitCode && report.entries.length > 0) process.exitCode = EXIT.attention;
+        if (report.failures.length > 0) process.stdout.write(`${failureJsonLines(report.failures)}\n`);
+      } else process.stdout.write(`${planTable(report.entries, report.failures)}\n`);
+      // A key that could not be planned is never "nothing to do": the plan is incomplete.
+      if (report.failures.length > 0) process.exitCode = EXIT.failed;
+      else if (opts.exitCode && report.entries.length > 0) process.exitCode = EXIT.attention;
     });
 
   program
