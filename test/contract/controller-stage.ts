@@ -59,7 +59,7 @@ export async function startControllerStage(target: ContractTarget, prefix: strin
       ...(onPush
         ? {
             events: {
-              onSessionChanged: (key: string, row: Parameters<GatewaySource['upsert']>[0] | null) => {
+              onSessionChanged: (key: string, row?: Parameters<GatewaySource["upsert"]>[0]) => {
                 if (row) gateway.upsert(row);
                 onPush(key);
               },

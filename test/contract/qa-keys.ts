@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compose } from '../../src/cli/compose.js';
+import { EffectsDoor } from '../../src/runtime/effects/door.js';
 import { startControllerStage, type ControllerStage } from './controller-stage.js';
 import type { ContractExtension } from './scenarios.js';
 
@@ -23,7 +24,7 @@ export const qaKeysContract: ContractExtension = (target) => {
     it('S1: first pass counts a retry, second pass moves it to review with needs_approval; no pass fails', async () => {
       const { mc, gateway, logger, sandbox } = stage;
       const config = stage.config({ MC_MAX_RETRIES: '1', MC_SESSION_MISSING_GRACE_SECONDS: '0' });
-      const { controller } = compose({ config, logger, mc, gateway, dryRun: false });
+      const { controller } = compose({ config, logger, mc, gateway, door: EffectsDoor.open() });
       const task = await mc.createTask(sandbox.info.boardId, {
         title: 'S1 recovery loop',
         status: 'in_progress',

@@ -121,7 +121,6 @@ export const pushLinkContract: ContractExtension = (target, opts) => {
       await controller?.stop(2_000);
       await stage?.close();
     });
-    });
 
     it('links the spawned run within seconds of its push, long before the resync', async () => {
       const task = await mc.createTask(sandbox.info.boardId, { title: 'Push contract', description: 'Say hello.', status: 'inbox' });

@@ -54,7 +54,7 @@ describe('probe server', () => {
     ready = false;
     const notReady = await fetch(`${probe.url}/readyz`);
     expect(notReady.status).toBe(503);
-    expect((await notReady.json()).checks[0]).toMatchObject({ ok: false, detail: 'stale' });
+    expect(((await notReady.json()) as { checks: unknown[] }).checks[0]).toMatchObject({ ok: false, detail: 'stale' });
 
     expect((await fetch(`${probe.url}/other`)).status).toBe(404);
     expect((await fetch(`${probe.url}/healthz`, { method: 'POST' })).status).toBe(405);
@@ -72,7 +72,7 @@ describe('probe server', () => {
     servers.push(probe);
     const res = await fetch(`${probe.url}/readyz`);
     expect(res.status).toBe(503);
-    expect((await res.json()).checks[0]).toMatchObject({ name: 'readiness', ok: false, detail: 'store not built' });
+    expect(((await res.json()) as { checks: unknown[] }).checks[0]).toMatchObject({ name: 'readiness', ok: false, detail: 'store not built' });
   });
 });
 
