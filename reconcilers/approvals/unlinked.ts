@@ -29,7 +29,7 @@ export function planUnlinkedApprovals(snap: GlobalSnapshot): PlanResult {
       if (approval.status === 'pending') {
         if (announced?.s === 'done') continue;
         const key = noticeKey(approval.id);
-        const message = noticeMessage(approval, null, link, key);
+        const message = noticeMessage(approval, null, link, key, snap.settings.locale);
         actions.push({
           type: 'discord.post',
           key: UNLINKED_KEY,

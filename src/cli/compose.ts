@@ -13,6 +13,7 @@ export function plannerSettings(config: Config, dryRun: boolean): PlannerSetting
   return {
     dryRun,
     publicUrl: config.mc.publicUrl ?? null,
+    locale: config.discord.locale,
     watchdog: { ...config.watchdog },
     delivery: { ...config.delivery },
     degrade: degradePlannerSettings(config),

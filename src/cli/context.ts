@@ -12,6 +12,18 @@ export interface GlobalFlags {
   logLevel?: string;
 }
 
+/** The global flags that set a config value, by dotted path: a problem names the flag the operator typed. */
+const FLAG_NAMES: Record<string, string> = {
+  'mc.apiUrl': '--api-url',
+  'mc.boardIds': '--board',
+  'loop.dryRun': '--dry-run',
+  'loop.logLevel': '--log-level',
+};
+
+/** One wording wherever Mission Control is missing, so every command points to the same fix. */
+export const NOT_CONFIGURED =
+  'Mission Control is not configured: set MC_API_URL, MC_AUTH_TOKEN and MC_BOARD_ID (or api_url/board_id in config/mission-control-ids.json and auth_token in its .local.json), or run `npm start` to try it against the embedded sandbox';
+
 /** CLI flags as dotted config paths (they win over env and files). */
 export function flagOverrides(flags: GlobalFlags): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -25,7 +37,8 @@ export function flagOverrides(flags: GlobalFlags): Record<string, unknown> {
 export function loadOrExit(flags: GlobalFlags, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
   const e = flags.config ? { ...env, MC_CONFIG_PATH: flags.config } : env;
   try {
-    return loadConfig({ env: e, flags: flagOverrides(flags) });
+    // A file named on purpose must exist; only the default kit path is optional.
+    return loadConfig({ env: e, flags: flagOverrides(flags), flagNames: FLAG_NAMES, configRequired: Boolean(e.MC_CONFIG_PATH) });
   } catch (err) {
     if (err instanceof ConfigError) throw new CliExit(EXIT.invalid, err.message);
     throw err;
@@ -33,16 +46,17 @@ export function loadOrExit(flags: GlobalFlags, env: NodeJS.ProcessEnv = process.
 }
 
 export function loggerFor(config: Config): Logger {
-  return createLogger({ level: config.loop.logLevel });
+  return createLogger({ level: config.loop.logLevel, format: config.loop.logFormat });
+}
+
+/** Exit 2 with the same message wherever a command needs Mission Control and it is not configured. */
+export function requireMissionControl(config: Config): void {
+  if (!config.mc.apiUrl || !config.mc.authToken || config.mc.boardIds.length === 0)
+    throw new CliExit(EXIT.invalid, `invalid configuration:\n  - ${NOT_CONFIGURED}`);
 }
 
 /** The board client, or a clear exit when Mission Control is not configured. */
 export function missionControl(config: Config, logger: Logger): MissionControlClient {
-  if (!config.mc.apiUrl || !config.mc.authToken) {
-    throw new CliExit(
-      EXIT.invalid,
-      'invalid configuration:\n  - MC_API_URL and MC_AUTH_TOKEN are not set (or api_url/auth_token in config/mission-control-ids.local.json); `npm start` runs against the embedded sandbox instead',
-    );
-  }
-  return new MissionControlClient({ apiUrl: config.mc.apiUrl, token: config.mc.authToken, timeoutMs: config.mc.timeoutMs, logger });
+  requireMissionControl(config);
+  return new MissionControlClient({ apiUrl: config.mc.apiUrl!, token: config.mc.authToken!, timeoutMs: config.mc.timeoutMs, logger });
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Help } from 'commander';
 import { registerBootstrap } from './commands/bootstrap.js';
 import { registerConfig } from './commands/config.js';
 import { registerDoctor } from './commands/doctor.js';
@@ -19,6 +19,8 @@ export function buildProgram(): Command {
     .option('--board <ids>', 'board id(s), comma-separated (MC_BOARD_ID)')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace (MC_LOG_LEVEL)')
     .showHelpAfterError('(run with --help for usage)')
+    // commander lists required options like optional ones: say which are required (inherited by every command)
+    .configureHelp({ optionDescription: (option) => `${option.mandatory ? '(required) ' : ''}${new Help().optionDescription(option)}` })
     .exitOverride();
   registerLoop(program);
   registerBootstrap(program);

@@ -173,6 +173,16 @@ export async function runLoop(config: Config, logger: Logger): Promise<void> {
   await controller.start();
 
   if (!shutdown.shuttingDown) logger.info({ boards: config.mc.boardIds, dryRun: config.loop.dryRun, elector: leader.kind, identity: leader.identity }, 'mc-controller running');
+  // After the first pass a person watching sees that silence means waiting, not hanging.
+  void controller.idle().then(() => {
+    if (!shutdown.shuttingDown) logger.info(waitingLine(config.mc.boardIds.length, controller.nextResyncAt));
+  });
   await stopped;
   clearInterval(leaderGauge);
+}
+
+/** `watching 2 boards; next resync in 30 s` */
+export function waitingLine(boards: number, nextResyncAt: number | null, now = Date.now()): string {
+  const next = nextResyncAt === null ? '' : `; next resync in ${Math.max(0, Math.round((nextResyncAt - now) / 1000))} s`;
+  return `watching ${boards} board${boards === 1 ? '' : 's'}${next}`;
 }

@@ -14,6 +14,7 @@ import { Admission } from './admission.js';
 import { jittered } from './backoff.js';
 import { Executor, ExecutionError, type AppliedEntry, type Handlers, type PlannedEntry, type TaskContext } from './executor.js';
 import type { GatewaySource } from './gateway-source.js';
+import { actionLine } from './plan-printer.js';
 import type { GlobalStateFile } from './global-state.js';
 import { WorkQueue, type QueueHooks } from './queue.js';
 import { buildGlobalSnapshot, buildTaskSnapshot, type SnapshotDeps } from './snapshot.js';
@@ -252,12 +253,12 @@ export class Controller {
     try {
       const applied = await this.executor.apply(admitted, ctx, now);
       if (applied.some((e) => e.action === 'discord.post' && e.outcome === 'applied')) this.admission.discordSucceeded(key);
-      for (const e of applied) log.info({ reconciler: e.reconciler, action: e.action, outcome: e.outcome }, `${e.action}: ${e.reason}`);
+      for (const e of applied) log.info({ reconciler: e.reconciler, action: e.action, outcome: e.outcome }, actionLine(e));
       return { entries: [...applied, ...deferredEntries], ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}) };
     } catch (err) {
       if (!(err instanceof ExecutionError)) throw err;
       for (const e of err.entries)
-        log[e.outcome === 'failed' ? 'warn' : 'info']({ reconciler: e.reconciler, action: e.action, outcome: e.outcome, detail: e.detail }, `${e.action}: ${e.reason}`);
+        log[e.outcome === 'failed' ? 'warn' : 'info']({ reconciler: e.reconciler, action: e.action, outcome: e.outcome, detail: e.detail }, actionLine(e));
       // Only Discord failed: back off the posts of this key on their own, so an outage never holds back the
       // key's other concerns (the watchdog keeps reacting to events and resyncs meanwhile).
       if (err.entries.every((e) => e.outcome !== 'failed' || e.action === 'discord.post')) {
@@ -391,9 +392,14 @@ export class Controller {
       this.resyncing = false;
     }
     if (this.stopped) return;
-    this.resyncTimer = setTimeout(() => void this.resync(), jittered(this.o.loop.resyncMs));
+    const delay = jittered(this.o.loop.resyncMs);
+    this.nextResyncAt = Date.now() + delay;
+    this.resyncTimer = setTimeout(() => void this.resync(), delay);
     this.resyncTimer.unref();
   }
+
+  /** When the next safety-net resync is due (null before the first). */
+  nextResyncAt: number | null = null;
 
   async idle(): Promise<void> {
     await this.queue?.idle();

@@ -41,7 +41,7 @@ async function post(config: Config, logger: Logger, report: CostReport): Promise
     throw new CliExit(EXIT.invalid, 'invalid configuration:\n  - --post needs DISCORD_BOT_TOKEN and MC_COST_CHANNEL (or MC_DISCORD_CHANNEL)');
   }
   const client = new DiscordClient({ token: config.discord.token, apiUrl: config.discord.apiUrl, postDeadlineMs: config.discord.postDeadlineMs, logger });
-  const message = costReportMessage(report);
+  const message = costReportMessage(report, config.discord.locale);
   const ref = refLine(message.idempotencyKey);
   const recent = await client.recent(channelId, 50);
   const earlier = recent.find((m) => m.content.split('\n').includes(ref));
@@ -65,14 +65,13 @@ export function registerCost(program: Command): void {
       const top = positiveInt('--top', opts.top, 50);
       const { config } = loadOrExit({ ...cmd.optsWithGlobals<GlobalFlags>(), ...(opts.dryRun ? { dryRun: true } : {}) });
       const logger = loggerFor(config);
-      if (config.mc.boardIds.length === 0) throw new CliExit(EXIT.invalid, 'invalid configuration:\n  - MC_BOARD_ID is not set');
       const mc = missionControl(config, logger);
       const boards: BoardTasks[] = [];
       for (const boardId of config.mc.boardIds) boards.push(await boardTasks(mc, boardId, logger));
       const report = buildCostReport({ boards, days, now: Date.now(), agents: config.agents, publicUrl: config.mc.publicUrl ?? null, top });
 
       let posted: PostResult | { dryRun: true; content: string } | undefined;
-      if (opts.post && config.loop.dryRun) posted = { dryRun: true, content: costReportMessage(report).content };
+      if (opts.post && config.loop.dryRun) posted = { dryRun: true, content: costReportMessage(report, config.discord.locale).content };
       else if (opts.post) posted = await post(config, logger, report);
 
       if (opts.json) {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { MissionControlClient } from '../../clients/mission-control/index.js';
 import { createLogger } from '../../runtime/logger.js';
-import { loadOrExit, type GlobalFlags } from '../context.js';
+import { loadOrExit, requireMissionControl, type GlobalFlags } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 
 export function registerDoctor(program: Command): void {
@@ -13,8 +13,10 @@ export function registerDoctor(program: Command): void {
       const flags = cmd.optsWithGlobals<GlobalFlags>();
       const loaded = loadOrExit(flags);
       const { config } = loaded;
+      // Like every other command: no board to check is a configuration problem (exit 2), not a failed check.
+      requireMissionControl(config);
       // The report is the output; client logs stay quiet unless a log level was asked for.
-      const logger = createLogger({ level: loaded.sources['loop.logLevel'] ? config.loop.logLevel : 'error' });
+      const logger = createLogger({ level: loaded.sources['loop.logLevel'] ? config.loop.logLevel : 'error', format: config.loop.logFormat });
       const mc =
         config.mc.apiUrl && config.mc.authToken
           ? new MissionControlClient({ apiUrl: config.mc.apiUrl, token: config.mc.authToken, timeoutMs: config.mc.timeoutMs, retries: 1, logger })

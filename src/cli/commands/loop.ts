@@ -7,7 +7,8 @@ import { compose } from '../compose.js';
 import { degradeWiring } from '../degrade.js';
 import { autoBootstrap, elector, runLoop } from '../run-loop.js';
 import { loadOrExit, loggerFor, missionControl, type GlobalFlags } from '../context.js';
-import { embeddedEnv, startEmbedded, type Embedded } from '../embedded.js';
+import { startEmbedded, type Embedded } from '../embedded.js';
+import { demoEnv } from '../demo.js';
 import { handlersFor } from '../handlers.js';
 import { EXIT } from '../exit-codes.js';
 import { gatewaySource } from '../gateway.js';
@@ -92,22 +93,7 @@ export function registerLoop(program: Command): void {
       let env = process.env;
       if (opts.sandboxWhenUnconfigured && !process.env.MC_API_URL && !loadOrExit(flags).config.mc.apiUrl) {
         embedded = await startEmbedded({ seed: 'demo' });
-        // The demo shows the kit's behaviour: every active task watched, done tasks delivered.
-        env = {
-          MC_WATCHDOG_SCOPE: 'all',
-          MC_DELIVERY_BACKLOG: 'deliver',
-          // a demo must not fail because 8080/8081 are taken on a developer's machine
-          MC_PROBE_ADDR: '127.0.0.1:0',
-          MC_METRICS_ADDR: '127.0.0.1:0',
-          ...process.env,
-          ...embeddedEnv(embedded.info),
-          MC_STATE_DIR: process.env.MC_STATE_DIR ?? '.mc-controller/sandbox',
-        };
-        process.stderr.write(
-          `mc-controller: no MC_API_URL set, running against the embedded sandbox (Mission Control ${embedded.info.mcApiUrl}, board ${embedded.info.boardId}).\n` +
-            `  what it posted to Discord:  curl -s ${embedded.info.controlUrl}/discord/messages\n` +
-            `  change a session:           curl -s -X PUT ${embedded.info.controlUrl}/sessions/<key> -d '{"status":"done"}'   (see docs/sandbox.md)\n`,
-        );
+        env = demoEnv(embedded);
       }
       const { config } = loadOrExit(flags, env);
       const logger = loggerFor(config);

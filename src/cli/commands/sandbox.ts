@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { CliExit, EXIT } from '../exit-codes.js';
-import { startEmbedded } from '../embedded.js';
+import { embeddedEnv, exportLines, startEmbedded } from '../embedded.js';
 
 export function registerSandbox(program: Command): void {
   program
@@ -11,7 +11,8 @@ export function registerSandbox(program: Command): void {
     .option('--discord-port <port>', 'Discord fake port (default: a free one)')
     .option('--control-port <port>', 'control API port (default: a free one)')
     .option('--gateway-port <port>', 'gateway simulator port (default: a free one)')
-    .action(async (opts: { seed: string; mcPort?: string; discordPort?: string; controlPort?: string; gatewayPort?: string }) => {
+    .option('--env', 'print `export MC_API_URL=… MC_AUTH_TOKEN=…` lines a shell can source instead of the JSON line')
+    .action(async (opts: { seed: string; mcPort?: string; discordPort?: string; controlPort?: string; gatewayPort?: string; env?: boolean }) => {
       if (opts.seed !== 'demo' && opts.seed !== 'empty') throw new CliExit(EXIT.invalid, `--seed must be demo or empty, not ${opts.seed}`);
       const port = (v: string | undefined, name: string) => {
         if (v === undefined) return undefined;
@@ -28,7 +29,8 @@ export function registerSandbox(program: Command): void {
           gateway: port(opts.gatewayPort, '--gateway-port'),
         },
       });
-      process.stdout.write(`${JSON.stringify(sandbox.info)}\n`);
+      // The JSON keys are the sandbox's own names; --env maps them to the variables the controller reads.
+      process.stdout.write(opts.env ? `${exportLines(embeddedEnv(sandbox.info))}\n` : `${JSON.stringify(sandbox.info)}\n`);
       await new Promise<void>((resolve) => {
         const stop = () => resolve();
         process.once('SIGTERM', stop);
