@@ -13,7 +13,11 @@ import { followUpKey, noticeKey } from './keys.js';
 export const UNLINKED_NAME = 'approvals-unlinked';
 export const UNLINKED_KEY = globalKey('approvals');
 
-const unlinked = (a: Approval): boolean => !a.taskId && a.taskIds.length === 0;
+/**
+ * No task on the board owns it: linked to none, or only to tasks that were deleted since (their ledger went
+ * with them, so without this the approval would never be announced).
+ */
+const unlinked = (a: Approval, onBoard: ReadonlySet<string>): boolean => [a.taskId, ...a.taskIds].every((id) => !id || !onBoard.has(id));
 
 /**
  * Approvals linked to no task: no task ledger can own their notice, so the controller's global ledger (the
@@ -24,7 +28,8 @@ export function planUnlinkedApprovals(snap: GlobalSnapshot): PlanResult {
   const actions: Action[] = [];
   for (const board of snap.boards) {
     const link = taskLink(snap.settings.publicUrl, board.boardId, null);
-    for (const approval of board.approvals.filter(unlinked)) {
+    const onBoard = new Set(board.tasks.map((t) => t.id));
+    for (const approval of board.approvals.filter((a) => unlinked(a, onBoard))) {
       const announced = ledger[noticeKey(approval.id)];
       if (approval.status === 'pending') {
         if (announced?.s === 'done') continue;

@@ -38,6 +38,8 @@ export function compose(opts: {
   degraded?: () => boolean;
   pressure?: () => unknown;
   metrics?: ControllerMetrics;
+  /** fields a plan treats as bound because `run`/`once` would bootstrap them first */
+  assumeBoundFields?: readonly string[];
 }): Composed {
   const { config } = opts;
   const globalState = new GlobalStateFile(config.loop.stateDir);
@@ -61,6 +63,7 @@ export function compose(opts: {
     ...(opts.degraded ? { degraded: opts.degraded } : {}),
     ...(opts.pressure ? { pressure: opts.pressure } : {}),
     ...(opts.metrics ? { metrics: opts.metrics } : {}),
+    ...(opts.assumeBoundFields ? { assumeBoundFields: opts.assumeBoundFields } : {}),
   });
   return { controller, gateway: opts.gateway ?? null, globalState };
 }

@@ -3,6 +3,7 @@ import { ConfigError, loadConfig, type Config, type LoadedConfig } from '../conf
 import { createLogger } from '../runtime/logger.js';
 import { MissionControlClient } from '../clients/mission-control/index.js';
 import { CliExit, EXIT } from './exit-codes.js';
+import type { Progress } from './progress.js';
 
 export interface GlobalFlags {
   config?: string;
@@ -56,7 +57,13 @@ export function requireMissionControl(config: Config): void {
 }
 
 /** The board client, or a clear exit when Mission Control is not configured. */
-export function missionControl(config: Config, logger: Logger): MissionControlClient {
+export function missionControl(config: Config, logger: Logger, progress?: Progress): MissionControlClient {
   requireMissionControl(config);
-  return new MissionControlClient({ apiUrl: config.mc.apiUrl!, token: config.mc.authToken!, timeoutMs: config.mc.timeoutMs, logger });
+  return new MissionControlClient({
+    apiUrl: config.mc.apiUrl!,
+    token: config.mc.authToken!,
+    timeoutMs: config.mc.timeoutMs,
+    logger,
+    ...(progress ? { onPage: (p: { path: string; rows: number; total: number }) => progress.page(p) } : {}),
+  });
 }

@@ -1,8 +1,8 @@
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { DEMO_OVERRIDES, DEMO_SESSION_KEY, embeddedEnv, writeEnvFile, type Embedded } from './embedded.js';
 
-/** Where `npm start` leaves the demo's connection settings (git-ignored with the rest of `.mc-controller/`). */
-export const DEMO_ENV_FILE = '.mc-controller/sandbox.env';
+/** The demo's state dir; its connection settings go next to it, `.mc-controller/sandbox.env` (git-ignored). */
+const DEMO_STATE_DIR = '.mc-controller/sandbox';
 
 /**
  * The environment `npm start` runs the loop with against the embedded sandbox, the env file that lets a
@@ -12,14 +12,15 @@ export function demoEnv(embedded: Embedded, env: NodeJS.ProcessEnv = process.env
   const { info } = embedded;
   // An operator's own MC_WATCHDOG_SCOPE / MC_DELIVERY_BACKLOG win; only the overrides really applied are shown.
   const overrides = Object.entries(DEMO_OVERRIDES).filter(([name]) => env[name] === undefined);
-  const stateDir = resolve(env.MC_STATE_DIR ?? '.mc-controller/sandbox');
+  const stateDir = resolve(env.MC_STATE_DIR ?? DEMO_STATE_DIR);
   const shared: Record<string, string> = {
     ...embeddedEnv(info),
     ...Object.fromEntries(overrides.map(([name, o]) => [name, o.value])),
     // the same state dir (and so the same lock) as the demo loop: a `once` from the env file never races it
     MC_STATE_DIR: stateDir,
   };
-  const envFile = resolve(DEMO_ENV_FILE);
+  const envFile = `${stateDir}.env`;
+  const shown = relative(process.cwd(), envFile).startsWith('..') ? envFile : relative(process.cwd(), envFile);
   writeEnvFile(
     envFile,
     `# mc-controller demo (npm start): the embedded sandbox, valid while it runs. Tokens inside: keep it private.\n` +
@@ -31,7 +32,7 @@ export function demoEnv(embedded: Embedded, env: NodeJS.ProcessEnv = process.env
     ...(overrides.length > 0
       ? [`  demo settings (not the production defaults): ${overrides.map(([n, o]) => `${n}=${o.value} (default ${o.production})`).join(', ')}`]
       : []),
-    `  next, in another terminal:   source ${DEMO_ENV_FILE} && npx mc-controller plan`,
+    `  next, in another terminal:   source ${shown} && npx mc-controller plan`,
     `  what it posted to Discord:   curl -s ${info.controlUrl}/discord/messages`,
     `  change the demo session:     curl -s -X PUT ${info.controlUrl}/sessions/${DEMO_SESSION_KEY} -d '{"status":"done"}'   (see docs/sandbox.md)`,
   ];

@@ -44,6 +44,8 @@ export interface ControllerOptions {
   /** the degrade signal's reading, handed to global planners */
   pressure?: () => unknown;
   metrics?: ControllerMetrics;
+  /** plan only: custom fields counted as bound (the ones `run` would bootstrap before its first pass) */
+  assumeBoundFields?: readonly string[];
 }
 
 export interface KeyReport {
@@ -126,6 +128,7 @@ export class Controller {
     for (const boardId of this.o.boardIds) {
       try {
         const r = await this.store.refresh(boardId);
+        for (const f of this.o.assumeBoundFields ?? []) this.store.state(boardId).boundFields.add(f);
         for (const id of r.changedTaskIds) changed.add(taskKey(boardId, id));
         this.o.metrics?.synced?.('mission-control', true);
       } catch (err) {
@@ -271,13 +274,14 @@ export class Controller {
   }
 
   /** One full pass: sync, then every key once (bounded concurrency, no retries). For `once` and `plan`. */
-  async pass(mode: Mode): Promise<PassReport> {
+  async pass(mode: Mode, onKeyDone?: (done: number, total: number) => void): Promise<PassReport> {
     const before = { ...this.o.mc.stats };
     await this.sync(mode);
     const keys = this.allKeys();
     const limit = pLimit(this.o.loop.concurrency);
     const entries: (PlannedEntry | AppliedEntry)[] = [];
     const failures: KeyReport[] = [];
+    let done = 0;
     await Promise.all(
       keys.map((key) =>
         limit(async () => {
@@ -288,6 +292,7 @@ export class Controller {
             entries.push(...own);
             failures.push({ key, entries: own, error: (err as Error).message });
           }
+          onKeyDone?.(++done, keys.length);
         }),
       ),
     );
@@ -343,8 +348,8 @@ export class Controller {
             this.store.upsertApproval(e.approval);
             const tasks = linkedTasks(e.approval);
             for (const id of tasks) this.queue?.add(taskKey(boardId, id));
-            // an approval linked to no task is a global concern's
-            if (tasks.length === 0) for (const r of this.globalReconcilers) if (r.scope === 'global') this.queue?.add(r.key);
+            // an approval linked to no task (or only to deleted ones) is a global concern's
+            if (tasks.every((id) => !this.store.state(boardId).tasks.has(id))) for (const r of this.globalReconcilers) if (r.scope === 'global') this.queue?.add(r.key);
           },
           onError: (err) => this.o.logger.debug({ boardId, err: err.message }, 'approval stream interrupted; reconnecting'),
         }),

@@ -1,7 +1,37 @@
+import type { BootstrapStep } from './bootstrap.js';
 import type { AppliedEntry, PlannedEntry } from './executor.js';
 
+/** A row of the plan: a planned or applied action, or a custom-field change of the bootstrap. */
+type Row = PlannedEntry | AppliedEntry | BootstrapRow;
+export interface BootstrapRow extends Omit<PlannedEntry, 'action' | 'reconciler'> {
+  reconciler: 'bootstrap';
+  action: 'field.create' | 'field.update';
+  /** `run`/`once` apply it before their pass (MC_AUTO_BOOTSTRAP) */
+  auto: boolean;
+}
+
+/** The bootstrap's pending field changes as plan rows; `run`/`once` apply them first unless MC_AUTO_BOOTSTRAP is off. */
+export function bootstrapRows(steps: readonly BootstrapStep[], auto: boolean): BootstrapRow[] {
+  const when = auto ? 'run/once add it first' : 'run `mc-controller bootstrap`';
+  return steps.flatMap((s): BootstrapRow[] => {
+    if (s.op === 'noop') return [];
+    const missing = s.op === 'create' ? `${s.fieldKey} missing` : `${s.fieldKey}: ${s.why.join(', ')}`;
+    return [
+      {
+        key: `field/${s.fieldKey}`,
+        reconciler: 'bootstrap',
+        action: s.op === 'create' ? 'field.create' : 'field.update',
+        reason: `${missing}; ${when}`,
+        idempotencyKey: `bootstrap/${s.fieldKey}`,
+        auto,
+        summary: s.op === 'create' ? `create ${s.fieldKey} (${s.input.fieldType}) bound to the board(s)` : `update ${s.fieldKey}`,
+      },
+    ];
+  });
+}
+
 /** One JSON object per line: key, reconciler, action, reason, idempotencyKey and the field diff. */
-export function planJsonLines(entries: readonly (PlannedEntry | AppliedEntry)[]): string {
+export function planJsonLines(entries: readonly Row[]): string {
   return entries
     .map((e) =>
       JSON.stringify({
@@ -25,14 +55,14 @@ export const TITLE_WIDTH = 40;
 export const shortTitle = (title: string): string => clip(title.replace(/\s+/g, ' ').trim(), TITLE_WIDTH);
 
 /** One log line per applied action that names the task: `"Export billing" (0c0b5d25): task.patch: reason`. */
-export function actionLine(e: PlannedEntry | AppliedEntry): string {
+export function actionLine(e: Row): string {
   const id = /^task\/[^/]+\/(.+)$/.exec(e.key)?.[1];
   const who = e.title !== undefined && id ? `"${shortTitle(e.title)}" (${id.slice(0, 8)}): ` : '';
   return `${who}${e.action}: ${e.reason}`;
 }
 
 /** A readable table for a terminal. */
-export function planTable(entries: readonly (PlannedEntry | AppliedEntry)[]): string {
+export function planTable(entries: readonly Row[]): string {
   if (entries.length === 0) return 'No changes: the board matches the desired state.';
   const rows = entries.map((e) => [
     clip(e.key.replace(/^task\/[^/]+\//, 'task/'), 44),
@@ -45,5 +75,14 @@ export function planTable(entries: readonly (PlannedEntry | AppliedEntry)[]): st
   const head = ['KEY', 'TASK', 'RECONCILER', 'ACTION', 'REASON', 'CHANGE'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
-  return [line(head), ...rows.map(line), '', `${entries.length} action(s) planned.`].join('\n');
+  const fields = entries.filter((e): e is BootstrapRow => e.reconciler === 'bootstrap');
+  const note =
+    fields.length === 0
+      ? []
+      : [
+          fields.some((f) => f.auto)
+            ? `${fields.length} custom field change(s) first: \`run\` and \`once\` bootstrap them (MC_AUTO_BOOTSTRAP), and the other rows assume they are done.`
+            : `${fields.length} custom field change(s) missing: MC_AUTO_BOOTSTRAP is off, run \`mc-controller bootstrap\`; until then the concerns that need them do nothing.`,
+        ];
+  return [line(head), ...rows.map(line), '', `${entries.length} action(s) planned.`, ...note].join('\n');
 }

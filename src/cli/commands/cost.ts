@@ -6,6 +6,7 @@ import type { MissionControlApi } from '../../clients/mission-control/api.js';
 import { nonceFor, refLine } from '../../model/discord-text.js';
 import { buildCostReport, costReportMessage, costReportText, type BoardTasks, type CostReport } from '../../../reconcilers/cost/report.js';
 import { CliExit, EXIT } from '../exit-codes.js';
+import { Progress } from '../progress.js';
 import { loadOrExit, loggerFor, missionControl, type GlobalFlags } from '../context.js';
 
 interface ReportOptions {
@@ -65,9 +66,11 @@ export function registerCost(program: Command): void {
       const top = positiveInt('--top', opts.top, 50);
       const { config } = loadOrExit({ ...cmd.optsWithGlobals<GlobalFlags>(), ...(opts.dryRun ? { dryRun: true } : {}) });
       const logger = loggerFor(config);
-      const mc = missionControl(config, logger);
+      const progress = Progress.for(config.loop.logFormat);
+      const mc = missionControl(config, logger, progress);
       const boards: BoardTasks[] = [];
       for (const boardId of config.mc.boardIds) boards.push(await boardTasks(mc, boardId, logger));
+      progress.end();
       const report = buildCostReport({ boards, days, now: Date.now(), agents: config.agents, publicUrl: config.mc.publicUrl ?? null, top });
 
       let posted: PostResult | { dryRun: true; content: string } | undefined;

@@ -2,7 +2,10 @@ import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/index.js';
 import type { PassReport } from '../../runtime/controller.js';
-import { planJsonLines, planTable } from '../../runtime/plan-printer.js';
+import { DESIRED_FIELDS } from '../../model/index.js';
+import { runBootstrap, type BootstrapStep } from '../../runtime/bootstrap.js';
+import { bootstrapRows, planJsonLines, planTable } from '../../runtime/plan-printer.js';
+import { Progress } from '../progress.js';
 import { compose } from '../compose.js';
 import { degradeWiring } from '../degrade.js';
 import { autoBootstrap, elector, runLoop } from '../run-loop.js';
@@ -13,8 +16,12 @@ import { handlersFor } from '../handlers.js';
 import { EXIT } from '../exit-codes.js';
 import { gatewaySource } from '../gateway.js';
 
-async function onePass(config: Config, logger: Logger, mode: 'apply' | 'plan'): Promise<PassReport | null> {
-  const mc = missionControl(config, logger);
+/** A pass plus, when it only plans, the custom-field changes `run`/`once` would bootstrap before it. */
+type OnePass = PassReport & { bootstrap: BootstrapStep[] };
+
+async function onePass(config: Config, logger: Logger, mode: 'apply' | 'plan'): Promise<OnePass | null> {
+  const progress = Progress.for(config.loop.logFormat);
+  const mc = missionControl(config, logger, progress);
   // Only one instance writes at a time: a `once` that finds the lock (or Lease) held does nothing.
   const leader = mode === 'apply' ? await elector(config, logger, () => undefined) : null;
   if (leader && !(await leader.tryAcquire())) {
@@ -22,6 +29,8 @@ async function onePass(config: Config, logger: Logger, mode: 'apply' | 'plan'): 
     return null;
   }
   if (mode === 'apply') await autoBootstrap(config, logger, mc);
+  // A plan before the first bootstrap would otherwise hide every concern that needs the missing fields.
+  const bootstrap = mode === 'plan' ? (await runBootstrap(mc, DESIRED_FIELDS, config.mc.boardIds, { dryRun: true })).steps.filter((s) => s.op !== 'noop') : [];
   const gateway = gatewaySource(config, logger, {}, false);
   const degrade = await degradeWiring(config, logger, { oneShot: true });
   await degrade.monitor.sampleOnce();
@@ -36,14 +45,25 @@ async function onePass(config: Config, logger: Logger, mode: 'apply' | 'plan'): 
     handlers: mode === 'apply' ? { ...handlersFor(config, logger), ...degrade.handlers } : {},
     degraded: degrade.degraded,
     pressure: degrade.pressure,
+    // planned as if bootstrapped, since `run`/`once` bootstrap first (MC_AUTO_BOOTSTRAP)
+    ...(config.mc.autoBootstrap ? { assumeBoundFields: bootstrap.map((s) => s.fieldKey) } : {}),
   });
   degrade.mirrorKitState(globalState);
   try {
-    return await controller.pass(mode);
+    const report = await controller.pass(mode, (done, total) => progress.planned(done, total));
+    return { ...report, bootstrap };
   } finally {
+    progress.end();
     await gateway?.api.close();
     await leader?.release();
   }
+}
+
+function printPlan(report: OnePass, config: Config, json: boolean | undefined): void {
+  const rows = [...bootstrapRows(report.bootstrap, config.mc.autoBootstrap), ...report.entries];
+  if (json) {
+    if (rows.length > 0) process.stdout.write(`${planJsonLines(rows)}\n`);
+  } else process.stdout.write(`${planTable(rows)}\n`);
 }
 
 function summary(report: PassReport): string {
@@ -60,10 +80,8 @@ export function registerLoop(program: Command): void {
     .action(async (opts: { json?: boolean; exitCode?: boolean }, cmd: Command) => {
       const { config } = loadOrExit(cmd.optsWithGlobals<GlobalFlags>());
       const report = (await onePass(config, loggerFor(config), 'plan'))!;
-      if (opts.json) {
-        if (report.entries.length > 0) process.stdout.write(`${planJsonLines(report.entries)}\n`);
-      } else process.stdout.write(`${planTable(report.entries)}\n`);
-      if (opts.exitCode && report.entries.length > 0) process.exitCode = EXIT.attention;
+      printPlan(report, config, opts.json);
+      if (opts.exitCode && report.entries.length + report.bootstrap.length > 0) process.exitCode = EXIT.attention;
     });
 
   program
@@ -76,9 +94,10 @@ export function registerLoop(program: Command): void {
       const logger = loggerFor(config);
       const report = await onePass(config, logger, config.loop.dryRun ? 'plan' : 'apply');
       if (!report) return;
-      if (opts.json) {
+      if (config.loop.dryRun) printPlan(report, config, opts.json);
+      else if (opts.json) {
         if (report.entries.length > 0) process.stdout.write(`${planJsonLines(report.entries)}\n`);
-      } else process.stdout.write(`${config.loop.dryRun ? planTable(report.entries) : summary(report)}\n`);
+      } else process.stdout.write(`${summary(report)}\n`);
       for (const f of report.failures) logger.error({ key: f.key }, f.error ?? 'failed');
       if (report.failures.length > 0) process.exitCode = EXIT.failed;
     });

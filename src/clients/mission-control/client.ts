@@ -52,6 +52,8 @@ export interface MissionControlClientOptions {
   maxPages?: number;
   /** reconnect timing of the SSE streams */
   stream?: StreamTuning;
+  /** called after each page of a listing (progress of a long read on a terminal) */
+  onPage?: (page: { path: string; rows: number; total: number }) => void;
 }
 
 export type MissionControlStats = HttpStats;
@@ -68,9 +70,11 @@ export class MissionControlClient implements MissionControlApi {
   private readonly log: Logger | undefined;
   private readonly maxPages: number;
   private readonly streamTuning: StreamTuning;
+  private readonly onPage: MissionControlClientOptions['onPage'];
 
   constructor(opts: MissionControlClientOptions) {
     this.log = opts.logger;
+    this.onPage = opts.onPage;
     this.maxPages = opts.maxPages ?? 1_000;
     this.streamTuning = opts.stream ?? {};
     this.http = new HttpTransport({
@@ -290,6 +294,7 @@ export class MissionControlClient implements MissionControlApi {
         fresh++;
       }
       rejected.push(...parsed.rejected);
+      this.onPage?.({ path, rows: items.length, total: page.data.total });
       if (rows.length === 0) break;
       offset += rows.length;
       if (offset >= page.data.total) break;
