@@ -7,19 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbedded, type Embedded } from '../../src/cli/embedded.js';
-import { jsonLines, runCli } from '../support/cli.js';
+import { jsonLines, parseExports, runCli } from '../support/cli.js';
 import { Child } from './harness/child.js';
 import { World } from './harness/world.js';
-
-/** `export NAME='value'` lines → an env object (the quoting the CLI writes: single quotes, `'\''` inside). */
-export function parseExports(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const m = /^export ([A-Z_][A-Z0-9_]*)='(.*)'$/.exec(line.trim());
-    if (m) out[m[1]!] = m[2]!.replace(/'\\''/g, "'");
-  }
-  return out;
-}
 
 /** Resolves once `pred` holds for the child's stderr (bounded). */
 async function stderrMatches(child: Child, pred: RegExp, timeoutMs = 20_000): Promise<void> {
