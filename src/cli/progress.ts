@@ -1,4 +1,5 @@
 import { humanOutput, type LogFormat } from '../runtime/logger.js';
+import { statusLine } from '../runtime/status-line.js';
 
 /**
  * One status line on stderr that rewrites itself while a long pass runs (pages read, tasks planned), for a
@@ -10,7 +11,6 @@ export class Progress {
 
   constructor(
     private readonly enabled: boolean,
-    private readonly out: NodeJS.WritableStream = process.stderr,
     private readonly everyMs = 100,
   ) {}
 
@@ -31,7 +31,7 @@ export class Progress {
 
   /** Clears the line before the result is printed. */
   end(): void {
-    if (this.shown) this.out.write('\r\x1b[K');
+    if (this.shown) statusLine.clear();
     this.shown = false;
   }
 
@@ -42,6 +42,6 @@ export class Progress {
     if (this.shown && !last && now - this.lastAt < this.everyMs) return;
     this.lastAt = now;
     this.shown = true;
-    this.out.write(`\r\x1b[K${text}`);
+    statusLine.set(text);
   }
 }

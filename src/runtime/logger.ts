@@ -1,4 +1,6 @@
 import pino, { type Logger } from 'pino';
+import { prettyFactory } from 'pino-pretty';
+import { statusLine } from './status-line.js';
 
 /** Paths redacted wherever they appear in a log object; tokens must never reach a log line. */
 export const REDACT_PATHS = [
@@ -31,11 +33,10 @@ export function humanOutput(format: LogFormat = 'auto'): boolean {
 
 /** What a person needs on one line; the rest of the record (ids, pid, host) stays in the JSON format. */
 const PRETTY_OPTIONS = {
-  destination: 2,
   colorize: process.stderr.isTTY === true,
   singleLine: true,
   translateTime: 'SYS:HH:MM:ss',
-  ignore: 'pid,hostname,name,reconcileId,key',
+  ignore: 'pid,hostname,name,reconcileId,key,taskId,reconciler,action',
 };
 
 export function createLogger(opts: { level?: string; pretty?: boolean; format?: LogFormat; destination?: pino.DestinationStream } = {}): Logger {
@@ -47,7 +48,10 @@ export function createLogger(opts: { level?: string; pretty?: boolean; format?: 
   };
   if (opts.destination) return pino(base, opts.destination);
   if (pretty) {
-    return pino({ ...base, transport: { target: 'pino-pretty', options: PRETTY_OPTIONS } });
+    // Formatted in this thread, synchronously (not in a transport worker): each line goes above the progress
+    // line, never into it, and nothing is lost when the process exits right after logging.
+    const format = prettyFactory(PRETTY_OPTIONS);
+    return pino(base, { write: (line: string) => statusLine.above(format(line)) });
   }
   // Logs go to stderr so stdout stays machine-readable (plan --json, the sandbox ready line).
   return pino(base, pino.destination(2));

@@ -137,7 +137,8 @@ describe('against a sandbox', () => {
     expect(pretty.stderr).toMatch(/reading tasks: 8\/8/);
     expect(pretty.stderr).toMatch(/planning: \d+\/\d+ keys/);
     const events = pretty.stderr
-      .replace(/\r\x1b\[K(reading \w+: \d+\/\d+|planning: \d+\/\d+ keys)?/g, '')
+      // the progress line is drawn, cleared and redrawn around log lines: take it out, then look at the events
+      .replace(/(reading \w+: \d+\/\d+|planning: \d+\/\d+ keys|\r\x1b\[K)/g, '')
       .split('\n')
       .filter(Boolean);
     expect(events.length).toBeGreaterThan(0);
