@@ -38,6 +38,7 @@ export function planJsonLines(entries: readonly Row[]): string {
         key: e.key,
         reconciler: e.reconciler,
         action: e.action,
+        ...(e.title !== undefined ? { title: e.title } : {}),
         reason: e.reason,
         idempotencyKey: e.idempotencyKey,
         diff: Object.fromEntries((e.diff ?? []).map((d) => [d.field, { from: d.from, to: d.to }])),

@@ -103,6 +103,11 @@ describe('against a sandbox', () => {
   });
 
   it('plan before bootstrap shows the missing field and every action `once` then applies, each task named by title', async () => {
+    // without auto-bootstrap, run would not add the field: the plan says what is missing and how to add it
+    const manual = await runCli(['plan'], { ...env, MC_AUTO_BOOTSTRAP: '0' }, { cwd });
+    expect(manual.stdout).toMatch(/field\/mc_conditions\s+bootstrap\s+field\.create\s+mc_conditions missing; run `mc-controller bootstrap`/);
+    expect(manual.stdout).toMatch(/MC_AUTO_BOOTSTRAP is off, run `mc-controller bootstrap`/);
+    expect(manual.stdout).not.toMatch(/approvals\s+discord\.post/);
     const plan = await runCli(['plan'], env, { cwd });
     expect(plan.code, plan.stderr).toBe(0);
     expect(plan.stdout).toMatch(/field\/mc_conditions\s+bootstrap\s+field\.create\s+mc_conditions missing; run\/once add it first/);
@@ -110,6 +115,7 @@ describe('against a sandbox', () => {
     expect(plan.stdout).toMatch(/Rotate the production API keys\s+approvals\s+discord\.post/);
     const json = jsonLines((await runCli(['plan', '--json'], env, { cwd })).stdout);
     const planned = json.filter((l) => l.reconciler !== 'bootstrap').map((l) => `${l.key} ${l.action}`).sort();
+    expect(json.find((l) => l.reconciler === 'approvals')).toMatchObject({ title: 'Rotate the production API keys' });
 
     const once = await runCli(['once', '--json'], env, { cwd });
     expect(once.code, once.stderr).toBe(0);
