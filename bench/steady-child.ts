@@ -12,6 +12,7 @@ import type { GatewayApi } from '../src/clients/gateway/index.js';
 import { GatewaySource } from '../src/runtime/gateway-source.js';
 import { runBootstrap } from '../src/runtime/bootstrap.js';
 import { compose } from '../src/cli/compose.js';
+import { EffectsDoor } from '../src/runtime/effects/door.js';
 import { handlersFor } from '../src/cli/handlers.js';
 import { VERSION } from '../src/cli/version.js';
 
@@ -85,7 +86,8 @@ async function main(): Promise<void> {
   });
   const gw = counting(client);
   const gateway = new GatewaySource(gw.api, logger);
-  const { controller } = compose({ config, logger, mc, gateway, handlers: handlersFor(config, logger), dryRun: false });
+  const door = EffectsDoor.open();
+  const { controller } = compose({ config, logger, mc: door.missionControl(mc), gateway, handlers: handlersFor(config, logger, door), door });
 
   const baselineRssMb = Math.round(process.memoryUsage().rss / 2 ** 20);
   await runBootstrap(mc, DESIRED_FIELDS, config.mc.boardIds, { dryRun: false });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultPlannerSettings, type Approval, type DiscordPostAction, type GlobalSnapshot, type LedgerEntry, type Task } from '../../src/model/index.js';
 import { task } from '../../test/support/fixtures.js';
 import { followUpKey, noticeKey } from './keys.js';
-import { planUnlinkedApprovals, UNLINKED_KEY } from './unlinked.js';
+import { planUnlinkedApprovals, UNLINKED_KEY, unlinkedWants } from './unlinked.js';
 
 const NOW = Date.parse('2026-11-23T12:00:00Z');
 
@@ -24,8 +24,14 @@ function approval(over: Partial<Approval> = {}): Approval {
   };
 }
 
-function snapshot(approvals: Approval[], ledger: Record<string, LedgerEntry> = {}, tasks: Task[] = [task({ id: 't1' })]): GlobalSnapshot {
+function snapshot(
+  approvals: Approval[],
+  ledger: Record<string, LedgerEntry> = {},
+  posted?: Record<string, string>,
+  tasks: Task[] = [task({ id: 't1' })],
+): GlobalSnapshot {
   return {
+    ...(posted ? { posted: new Map(Object.entries(posted)) } : {}),
     now: NOW,
     settings: { ...defaultPlannerSettings(), publicUrl: 'http://mc.local' },
     boards: [{ boardId: 'b1', board: null, tasks, approvals, fieldDefs: [] }],
@@ -78,5 +84,41 @@ describe('approvals linked to no task', () => {
     expect(r[0]!.content).toMatch(/^✅ Approval ap-1 approved/);
     const followed = { ...announced, [followUpKey('ap-1', 'approved')]: { s: 'done' as const, at: NOW } };
     expect(planUnlinkedApprovals(snapshot([resolved], followed)).actions).toEqual([]);
+  });
+
+  describe('with a lost or fresh state file, the channel is the record', () => {
+    const since = NOW - 60_000 - 5 * 60_000;
+
+    it('asks the channel about what the ledger does not know as done, and nothing else', () => {
+      const pending = approval();
+      const resolved = approval({ id: 'ap-2', status: 'rejected', resolvedAt: NOW });
+      expect(unlinkedWants(snapshot([pending, resolved]))?.posted).toEqual({
+        purpose: 'approvals',
+        queries: [
+          { key: noticeKey('ap-1'), since },
+          { key: noticeKey('ap-2'), since, final: true },
+          { key: followUpKey('ap-2', 'rejected'), since },
+        ],
+      });
+      const known = {
+        [noticeKey('ap-1')]: { s: 'done' as const, at: NOW },
+        [noticeKey('ap-2')]: { s: 'done' as const, at: NOW },
+        [followUpKey('ap-2', 'rejected')]: { s: 'done' as const, at: NOW },
+      };
+      expect(unlinkedWants(snapshot([pending, resolved], known))).toBeUndefined();
+      expect(unlinkedWants(snapshot([approval({ taskId: 't1', taskIds: ['t1'] })]))).toBeUndefined();
+    });
+
+    it('does not announce again a notice found in the channel', () => {
+      expect(planUnlinkedApprovals(snapshot([approval()], {}, { [noticeKey('ap-1')]: 'm1' })).actions).toEqual([]);
+    });
+
+    it('follows up a resolution whose notice is in the channel, once', () => {
+      const resolved = approval({ status: 'approved', resolvedAt: NOW });
+      const r = posts(planUnlinkedApprovals(snapshot([resolved], {}, { [noticeKey('ap-1')]: 'm1' })));
+      expect(r.map((a) => a.idempotencyKey)).toEqual([followUpKey('ap-1', 'approved')]);
+      const both = { [noticeKey('ap-1')]: 'm1', [followUpKey('ap-1', 'approved')]: 'm2' };
+      expect(planUnlinkedApprovals(snapshot([resolved], {}, both)).actions).toEqual([]);
+    });
   });
 });

@@ -2,6 +2,8 @@ import type { Logger } from 'pino';
 import { ConfigError, loadConfig, type Config, type LoadedConfig } from '../config/index.js';
 import { createLogger } from '../runtime/logger.js';
 import { MissionControlClient } from '../clients/mission-control/index.js';
+import type { MissionControlApi } from '../clients/mission-control/api.js';
+import { EffectsDoor } from '../runtime/effects/door.js';
 import { CliExit, EXIT } from './exit-codes.js';
 import type { Progress } from './progress.js';
 
@@ -56,14 +58,29 @@ export function requireMissionControl(config: Config): void {
     throw new CliExit(EXIT.invalid, `invalid configuration:\n  - ${NOT_CONFIGURED}`);
 }
 
-/** The board client, or a clear exit when Mission Control is not configured. */
-export function missionControl(config: Config, logger: Logger, progress?: Progress): MissionControlClient {
+/**
+ * The door of a one-shot command: closed under MC_DRY_RUN / `--dry-run`, open otherwise. `run`, `once` and `plan`
+ * build theirs with leadership in mind (src/cli/run-loop.ts, commands/loop.ts).
+ */
+export function commandDoor(config: Config): EffectsDoor {
+  return config.loop.dryRun ? EffectsDoor.closed('dry-run') : EffectsDoor.open();
+}
+
+/**
+ * The board client behind `door` (its writes are refused while the door is closed), or a clear exit when Mission
+ * Control is not configured; with `progress`, a long listing shows its pages on a terminal.
+ */
+export function missionControl(config: Config, logger: Logger, door: EffectsDoor, opts: { signal?: AbortSignal; progress?: Progress } = {}): MissionControlApi {
   requireMissionControl(config);
-  return new MissionControlClient({
-    apiUrl: config.mc.apiUrl!,
-    token: config.mc.authToken!,
-    timeoutMs: config.mc.timeoutMs,
-    logger,
-    ...(progress ? { onPage: (p: { path: string; rows: number; total: number }) => progress.page(p) } : {}),
-  });
+  const { signal, progress } = opts;
+  return door.missionControl(
+    new MissionControlClient({
+      apiUrl: config.mc.apiUrl!,
+      token: config.mc.authToken!,
+      timeoutMs: config.mc.timeoutMs,
+      logger,
+      ...(signal ? { signal } : {}),
+      ...(progress ? { onPage: (p: { path: string; rows: number; total: number }) => progress.page(p) } : {}),
+    }),
+  );
 }

@@ -1,9 +1,10 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import { currentNamespace } from '../clients/kubernetes/environment.js';
+import { JsonStateFile } from '../clients/state/index.js';
 import type { KubernetesScaler } from '../clients/kubernetes/scale.js';
 import {
   DegradeInputCache,
@@ -13,6 +14,7 @@ import {
   readKitResourceState,
   writeKitResourceState,
 } from '../runtime/degrade/index.js';
+import type { EffectsDoor } from '../runtime/effects/door.js';
 import { makeKillHandler } from '../runtime/effects/process-kill.js';
 import type { Handlers } from '../runtime/executor.js';
 import type { GlobalStateFile } from '../runtime/global-state.js';
@@ -58,6 +60,7 @@ function restoreMachine(config: Config): HysteresisState | undefined {
 export async function degradeWiring(
   config: Config,
   logger: Logger,
+  door: EffectsDoor,
   opts: { onTransition?: (mode: string) => void; kubeConfig?: KubeConfig | undefined; oneShot?: boolean } = {},
 ): Promise<DegradeWiring> {
   const c = config.degrade;
@@ -94,6 +97,7 @@ export async function degradeWiring(
   });
   if (wantsScale && !kc)
     logger.warn('MC_DEGRADE_SCALE_SELECTOR/NAMES set but no Kubernetes configuration found: scale-down disabled');
+  // reads (the inputs) use the scaler as is; its writes go through the door (the handler below)
   const scaler: KubernetesScaler | null = wantsScale && kc && k8s ? new k8s.KubernetesScaler(kc) : null;
   inputs = new DegradeInputCache({
     monitor,
@@ -113,24 +117,23 @@ export async function degradeWiring(
     onSkip: (problem) => logger.warn({ problem }, 'degrade: workload skipped'),
   });
   const handlers: Handlers = {};
-  if (scaler && k8s) handlers['k8s.scale'] = k8s.makeScaleHandler(scaler);
-  if (c.kill) handlers['process.kill'] = makeKillHandler({ root: c.hostRoot });
+  if (scaler && k8s) handlers['k8s.scale'] = k8s.makeScaleHandler(door.scaler(scaler));
+  if (c.kill) handlers['process.kill'] = makeKillHandler({ root: c.hostRoot, send: (pid, signal) => door.signal(pid, signal) });
   const wiring: DegradeWiring = {
     monitor,
     inputs,
     handlers,
     degraded: () => monitor.current().mode === 'degrade',
     pressure: () => inputs.get(),
-    saveMachine: () => {
-      mkdirSync(config.loop.stateDir, { recursive: true });
-      writeFileSync(machineFile(config), JSON.stringify(monitor.machineState()));
-    },
+    saveMachine: () => door.stateFile(new JsonStateFile(machineFile(config), { logger })).write(monitor.machineState()),
     mirrorKitState: (globalState) => {
       globalState.onMerge = (state, patch) => {
         if (!('resource' in patch)) return;
-        void writeKitResourceState(stateFile, state['resource'] as Record<string, unknown>).catch((err: Error) =>
-          logger.warn({ err: err.message, stateFile }, 'could not write the kit resource state file'),
-        );
+        try {
+          writeKitResourceState(door, stateFile, state['resource'] as Record<string, unknown>);
+        } catch (err) {
+          logger.warn({ err: (err as Error).message, stateFile }, 'could not write the kit resource state file');
+        }
       };
     },
   };

@@ -7,6 +7,8 @@ export const EXIT = {
   invalid: 2,
   /** `plan --exit-code` found work to do; `task spawn-payload` refused while degraded */
   attention: 3,
+  /** `once`: another instance holds the controller lock or Lease (named in the message); nothing was done */
+  locked: 4,
 } as const;
 
 /** An error the CLI prints as one line and exits with, without a stack trace. */

@@ -18,9 +18,13 @@ export function buildProgram(): Command {
     .option('--api-url <url>', 'Mission Control API base including /api/v1 (MC_API_URL)')
     .option('--board <ids>', 'board id(s), comma-separated (MC_BOARD_ID)')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace (MC_LOG_LEVEL)')
+    .option('--dry-run', 'write nothing: plan and log what would be done (MC_DRY_RUN); for every command, before or after its name')
     .showHelpAfterError('(run with --help for usage)')
     // commander lists required options like optional ones: say which are required (inherited by every command)
-    .configureHelp({ optionDescription: (option) => `${option.mandatory ? '(required) ' : ''}${new Help().optionDescription(option)}` })
+    .configureHelp({
+      showGlobalOptions: true,
+      optionDescription: (option) => `${option.mandatory ? '(required) ' : ''}${new Help().optionDescription(option)}`,
+    })
     .exitOverride();
   registerLoop(program);
   registerBootstrap(program);

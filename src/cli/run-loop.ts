@@ -4,16 +4,16 @@ import type { Config } from '../config/index.js';
 import type { MissionControlApi } from '../clients/mission-control/api.js';
 import { DESIRED_FIELDS } from '../model/index.js';
 import { runBootstrap } from '../runtime/bootstrap.js';
+import { EffectsDoor } from '../runtime/effects/door.js';
 import { buildReadiness, startMetricsServer, startProbeServer, type RunningServer } from '../runtime/http/index.js';
-import { createElector, LeaderElectionConfigError, type LeaderElector } from '../runtime/leader/index.js';
+import { createElector, defaultIdentity, LeaderElectionConfigError, PassiveElector, type LeaderElector } from '../runtime/leader/index.js';
 import { createMetrics } from '../runtime/metrics.js';
 import { installShutdown } from '../runtime/shutdown.js';
-import { compose } from './compose.js';
+import { composeController } from './compose.js';
 import { degradeWiring } from './degrade.js';
 import { missionControl } from './context.js';
 import { CliExit, EXIT } from './exit-codes.js';
 import { gatewaySource } from './gateway.js';
-import { handlersFor } from './handlers.js';
 import { kubeConfig } from './kube.js';
 
 /**
@@ -55,52 +55,58 @@ export async function elector(
   }
 }
 
-/** `run` and `once` create or repair the controller's fields first (MC_AUTO_BOOTSTRAP, on by default). */
-export async function autoBootstrap(config: Config, logger: Logger, mc: MissionControlApi): Promise<void> {
-  if (!config.mc.autoBootstrap || config.loop.dryRun) return;
+/**
+ * `run` and `once` create or repair the controller's fields first (MC_AUTO_BOOTSTRAP, on by default); only with the
+ * door open (`mc` is behind the same door, so a forgotten check would be refused, not written).
+ */
+export async function autoBootstrap(config: Config, logger: Logger, mc: MissionControlApi, door: EffectsDoor): Promise<void> {
+  if (!config.mc.autoBootstrap || !door.isOpen) return;
   const report = await runBootstrap(mc, DESIRED_FIELDS, config.mc.boardIds, { dryRun: false });
   if (report.created.length + report.updated.length > 0)
     logger.info({ created: report.created, updated: report.updated }, 'bootstrapped controller custom fields');
 }
 
+/** Budgets of the shutdown steps after the drain; the overall deadline is the drain plus SHUTDOWN_TAIL_MS. */
+const ABORT_SETTLE_MS = 1_500;
+const STEP_MS = 1_000;
+const SHUTDOWN_TAIL_MS = 5_000;
+
 /** `run`: probes and metrics, leader election, the loop, and an orderly shutdown on SIGTERM. */
 export async function runLoop(config: Config, logger: Logger): Promise<void> {
-  const mc = missionControl(config, logger);
+  // Aborted at the drain deadline: every request still in flight then is cancelled, so none outlives the budget.
+  const lifetime = new AbortController();
   const metrics = createMetrics();
   const resyncMs = config.loop.resyncSeconds * 1000;
   let enqueueSession: (key: string) => void = () => undefined;
   let resyncAll: () => void = () => undefined;
+  let onTakeover: () => void = () => undefined;
+  const dryRun = config.loop.dryRun;
+  // A dry run never competes for the lock or Lease: it would block the real controller and write the lock file.
+  const leader = dryRun
+    ? new PassiveElector(defaultIdentity())
+    : await elector(
+        config,
+        logger,
+        (reason) => {
+          // client-go semantics: a lost lease ends the process at once; the supervisor restarts it as a standby.
+          metrics.leader.set(0);
+          logger.error({ reason }, 'leadership lost: exiting');
+          process.exit(EXIT.failed);
+        },
+        () => onTakeover(),
+      );
+  // The one door every write goes through: shut for a dry run, open only while this instance leads.
+  const door = dryRun ? EffectsDoor.closed('dry-run') : EffectsDoor.whileLeading(() => leader.isLeader());
+  const mc = missionControl(config, logger, door, { signal: lifetime.signal });
   const gateway = gatewaySource(config, logger, { sessionChanged: (k) => enqueueSession(k), restarted: () => resyncAll() });
   let bootstrapOnTakeover = false;
-  const leader = await elector(
-    config,
-    logger,
-    (reason) => {
-      // client-go semantics: a lost lease ends the process at once; the supervisor restarts it as a standby.
-      metrics.leader.set(0);
-      logger.error({ reason }, 'leadership lost: exiting');
-      process.exit(EXIT.failed);
-    },
-    () => {
-      if (!bootstrapOnTakeover) return;
-      void autoBootstrap(config, logger, mc).catch((err: Error) => logger.warn({ err: err.message }, 'bootstrap after takeover failed'));
-    },
-  );
+  onTakeover = () => {
+    if (!bootstrapOnTakeover) return;
+    void autoBootstrap(config, logger, mc, door).catch((err: Error) => logger.warn({ err: err.message }, 'bootstrap after takeover failed'));
+  };
   let onDegradeTransition: () => void = () => undefined;
-  const degrade = await degradeWiring(config, logger, { onTransition: () => onDegradeTransition() });
-  const { controller, globalState } = compose({
-    config,
-    logger,
-    mc,
-    gateway,
-    dryRun: config.loop.dryRun,
-    handlers: { ...handlersFor(config, logger), ...degrade.handlers },
-    isLeader: () => leader.isLeader(),
-    degraded: degrade.degraded,
-    pressure: degrade.pressure,
-    metrics: metrics.controllerHooks(),
-  });
-  degrade.mirrorKitState(globalState);
+  const degrade = await degradeWiring(config, logger, door, { onTransition: () => onDegradeTransition() });
+  const { controller } = composeController({ config, logger, mc, gateway, door, degrade, signal: lifetime.signal, metrics: metrics.controllerHooks() });
   onDegradeTransition = () => {
     metrics.degraded.set(degrade.degraded() ? 1 : 0);
     controller.enqueue('global/degrade');
@@ -115,18 +121,34 @@ export async function runLoop(config: Config, logger: Logger): Promise<void> {
   let resolveStopped: () => void = () => undefined;
   const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
   const shutdown = installShutdown({
-    deadlineMs: drainMs + 5_000,
+    deadlineMs: drainMs + SHUTDOWN_TAIL_MS,
     logger,
     exit: (code) => {
       resolveStopped();
       if (code !== 0) process.exit(code);
     },
     steps: [
-      { name: 'drain', timeoutMs: drainMs, run: () => controller.stop(drainMs) },
-      { name: 'degrade monitor', run: () => degrade.monitor.stop() },
-      { name: 'gateway', run: () => gateway?.api.close() },
+      {
+        name: 'drain',
+        // the queue gives up at drainMs itself; the margin lets it say so instead of racing the step's timer
+        timeoutMs: drainMs + 250,
+        run: async () => {
+          if (!(await controller.stop(drainMs))) throw new Error(`work still in flight after ${drainMs} ms`);
+        },
+      },
+      {
+        name: 'abort in-flight requests',
+        timeoutMs: ABORT_SETTLE_MS,
+        run: async () => {
+          lifetime.abort(new Error('shutting down: drain deadline reached'));
+          if (!(await controller.settle(ABORT_SETTLE_MS - 100))) throw new Error('reconciles still unwinding');
+        },
+      },
+      { name: 'degrade monitor', timeoutMs: STEP_MS, run: () => degrade.monitor.stop() },
+      { name: 'gateway', timeoutMs: STEP_MS, run: () => gateway?.api.close() },
+      { name: 'servers', timeoutMs: STEP_MS, run: () => Promise.all(servers.map((s) => s.close())) },
+      // Last: a standby may take over only once nothing of ours is in flight any more.
       { name: 'release leadership', run: () => leader.release() },
-      { name: 'servers', run: () => Promise.all(servers.map((s) => s.close())) },
     ],
   });
   servers.push(
@@ -160,7 +182,7 @@ export async function runLoop(config: Config, logger: Logger): Promise<void> {
   if (shutdown.shuttingDown) return stopped;
   await leader.start();
   // Only the leader writes, field definitions included: a standby bootstraps when (if ever) it takes over.
-  if (leader.isLeader()) await autoBootstrap(config, logger, mc);
+  await autoBootstrap(config, logger, mc, door);
   bootstrapOnTakeover = true;
   metrics.leader.set(leader.isLeader() ? 1 : 0);
   const leaderGauge = setInterval(() => metrics.leader.set(leader.isLeader() ? 1 : 0), 2_000);
@@ -172,7 +194,11 @@ export async function runLoop(config: Config, logger: Logger): Promise<void> {
   degrade.monitor.start();
   await controller.start();
 
-  if (!shutdown.shuttingDown) logger.info({ boards: config.mc.boardIds, dryRun: config.loop.dryRun, elector: leader.kind, identity: leader.identity }, 'mc-controller running');
+  if (!shutdown.shuttingDown)
+    logger.info(
+      { boards: config.mc.boardIds, dryRun, ...(dryRun ? { writes: 'none: every effect is refused' } : {}), elector: leader.kind, identity: leader.identity },
+      'mc-controller running',
+    );
   // After the first pass a person watching sees that silence means waiting, not hanging.
   void controller.idle().then(() => {
     if (!shutdown.shuttingDown) logger.info(waitingLine(config.mc.boardIds.length, controller.nextResyncAt));

@@ -4,7 +4,9 @@ import {
   emptyStatus,
   findCondition,
   isTrue,
+  parseLedger,
   readStatus,
+  readStatusChecked,
   setCondition,
   summarize,
   type Condition,
@@ -158,5 +160,28 @@ describe('readStatus', () => {
 
   it('ignores other fields', () => {
     expect(readStatus({ mc_progress: 50, [CONDITIONS_FIELD]: good })).toEqual(good);
+  });
+});
+
+describe('ledger entry by entry', () => {
+  const notice = { s: 'done', at: 5, ext: 'm1' };
+  const delivery = { s: 'pending', at: 6 };
+
+  it('keeps every good entry beside a junk one and names only the junk', () => {
+    expect(parseLedger({ notice, junk: 5, delivery, half: { s: 'done' } })).toEqual({ ledger: { notice, delivery }, dropped: ['junk', 'half'] });
+  });
+
+  it('keeps the conditions, the hash and the other entries of mc_conditions', () => {
+    const value = { observedHash: 'abc', conditions: [cond('Stalled', 'True', 'NoActivity'), { type: 'Bad' }], ledger: { notice, junk: 5 } };
+    expect(readStatusChecked({ [CONDITIONS_FIELD]: value })).toEqual({
+      status: { observedHash: 'abc', conditions: [cond('Stalled', 'True', 'NoActivity')], ledger: { notice } },
+      dropped: ['conditions[1]', 'ledger.junk'],
+    });
+    expect(readStatus({ [CONDITIONS_FIELD]: value }).ledger).toEqual({ notice });
+  });
+
+  it('reports nothing for a well-formed or absent value', () => {
+    expect(readStatusChecked({}).dropped).toEqual([]);
+    expect(readStatusChecked({ [CONDITIONS_FIELD]: { ledger: { notice } } }).dropped).toEqual([]);
   });
 });

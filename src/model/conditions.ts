@@ -40,10 +40,68 @@ export type ControllerStatus = z.infer<typeof controllerStatusSchema>;
 
 export const emptyStatus = (): ControllerStatus => ({ observedHash: '', conditions: [], ledger: {} });
 
-/** Reads `mc_conditions` leniently: a hand-edited or foreign value yields an empty status, never a crash. */
+/** A ledger read entry by entry, and the keys of the entries that were malformed and dropped. */
+export interface ParsedLedger {
+  ledger: Record<string, LedgerEntry>;
+  dropped: string[];
+}
+
+/**
+ * Validates a ledger entry by entry: one malformed entry (hand-edited, foreign, truncated) is dropped alone,
+ * so the entries beside it — notices already posted — are never forgotten and re-sent.
+ */
+export function parseLedger(raw: unknown): ParsedLedger {
+  const ledger: Record<string, LedgerEntry> = {};
+  const dropped: string[] = [];
+  if (raw === undefined || raw === null) return { ledger, dropped };
+  if (typeof raw !== 'object' || Array.isArray(raw)) return { ledger, dropped: ['(ledger is not an object)'] };
+  for (const [key, value] of Object.entries(raw)) {
+    const entry = ledgerEntrySchema.safeParse(value);
+    if (entry.success) ledger[key] = entry.data;
+    else dropped.push(key);
+  }
+  return { ledger, dropped };
+}
+
+/** At most `limit` entries, the most recent ones: a ledger grows with every effect, the oldest go first. */
+export function pruneLedger(ledger: Record<string, LedgerEntry>, limit: number): Record<string, LedgerEntry> {
+  const entries = Object.entries(ledger);
+  if (entries.length <= limit) return ledger;
+  return Object.fromEntries(entries.sort(([, a], [, b]) => b.at - a.at).slice(0, limit));
+}
+
+/** `mc_conditions` as read, plus what was malformed in it (ledger keys, condition positions) and left out. */
+export interface CheckedStatus {
+  status: ControllerStatus;
+  dropped: string[];
+}
+
+/**
+ * Reads `mc_conditions` part by part: a malformed condition or ledger entry is left out on its own and
+ * reported, the rest is kept; a value that is not an object at all yields an empty status.
+ */
+export function readStatusChecked(fields: Record<string, unknown>): CheckedStatus {
+  const raw = fields[CONDITIONS_FIELD] ?? {};
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return { status: emptyStatus(), dropped: [`(${CONDITIONS_FIELD} is not an object)`] };
+  }
+  const value = raw as Record<string, unknown>;
+  const dropped: string[] = [];
+  const observedHash = typeof value['observedHash'] === 'string' ? value['observedHash'] : '';
+  const conditions: Condition[] = [];
+  const rawConditions = Array.isArray(value['conditions']) ? (value['conditions'] as unknown[]) : [];
+  rawConditions.forEach((c, i) => {
+    const parsed = conditionSchema.safeParse(c);
+    if (parsed.success) conditions.push(parsed.data);
+    else dropped.push(`conditions[${i}]`);
+  });
+  const ledger = parseLedger(value['ledger']);
+  return { status: { observedHash, conditions, ledger: ledger.ledger }, dropped: [...dropped, ...ledger.dropped.map((k) => `ledger.${k}`)] };
+}
+
+/** Reads `mc_conditions` leniently (see readStatusChecked): never a crash, never more lost than what is malformed. */
 export function readStatus(fields: Record<string, unknown>): ControllerStatus {
-  const parsed = controllerStatusSchema.safeParse(fields[CONDITIONS_FIELD] ?? {});
-  return parsed.success ? parsed.data : emptyStatus();
+  return readStatusChecked(fields).status;
 }
 
 export interface ConditionInput {

@@ -1,4 +1,6 @@
-import type { Action } from './action.js';
+import type { Action, DiscordPostAction } from './action.js';
+
+type DiscordPurpose = DiscordPostAction['purpose'];
 import type { GlobalSnapshot, TaskSnapshot } from './snapshot.js';
 import type { Task } from './board.js';
 import type { ControllerStatus } from './conditions.js';
@@ -31,11 +33,28 @@ export interface TaskReconciler {
   plan(snapshot: TaskSnapshot): PlanResult;
 }
 
+/** One message a global planner needs to know about: is it in the channel already? */
+export interface PostedQuery {
+  /** the idempotency key the message carries (ref line / nonce) */
+  key: string;
+  /** it cannot have been posted before this (epoch ms): how far back the channel is searched */
+  since: number;
+  /** once found absent it stays absent (e.g. the notice of an approval already resolved): not searched again */
+  final?: boolean;
+}
+
+/** Extra reads a global planner needs; the result is in GlobalSnapshot.posted. */
+export interface GlobalWants {
+  posted?: { purpose: DiscordPurpose; queries: PostedQuery[] };
+}
+
 export interface GlobalReconciler {
   scope: 'global';
   name: string;
   /** the queue key this reconciler owns, e.g. `global/degrade` */
   key: string;
+  /** cheap pre-check over the snapshot, before any extra read */
+  wants?(snapshot: GlobalSnapshot): GlobalWants | undefined;
   plan(snapshot: GlobalSnapshot): PlanResult;
 }
 

@@ -59,4 +59,6 @@ export interface GlobalSnapshot {
   global: GlobalState;
   /** memory-pressure reading, when the degrade signal runs */
   pressure?: unknown;
+  /** idempotency key → Discord message id, for the keys the planner's wants() asked about that are in the channel */
+  posted?: ReadonlyMap<string, string>;
 }

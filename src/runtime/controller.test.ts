@@ -10,6 +10,7 @@ import { startSandbox, type SandboxHandle } from '../sandbox/index.js';
 import { control, mcClient } from '../sandbox/testing/client.js';
 import { Controller } from './controller.js';
 import { GlobalStateFile } from './global-state.js';
+import { EffectsDoor } from './effects/door.js';
 
 /**
  * A full pass over the demo sandbox with an in-test reconciler: the first pass writes, the next ones
@@ -70,7 +71,8 @@ function controller(): Controller {
     reconcilers: [linker],
     mc,
     handlers: {},
-    globalState: new GlobalStateFile(stateDir),
+    door: EffectsDoor.open(),
+    globalState: new GlobalStateFile(stateDir, EffectsDoor.open()),
     logger: pino({ level: 'silent' }),
     loop: { concurrency: 2, backoffMinMs: 10, backoffMaxMs: 100, resyncMs: 60_000 },
   });

@@ -11,11 +11,13 @@ import {
 } from '../model/index.js';
 import type { MissionControlApi } from '../clients/mission-control/api.js';
 import { Admission } from './admission.js';
+import type { EffectsDoor } from './effects/door.js';
 import { jittered } from './backoff.js';
 import { Executor, ExecutionError, type AppliedEntry, type Handlers, type PlannedEntry, type TaskContext } from './executor.js';
 import type { GatewaySource } from './gateway-source.js';
 import { actionLine } from './plan-printer.js';
 import type { GlobalStateFile } from './global-state.js';
+import type { PostedMessages } from './posted.js';
 import { WorkQueue, type QueueHooks } from './queue.js';
 import { buildGlobalSnapshot, buildTaskSnapshot, type SnapshotDeps } from './snapshot.js';
 import { BoardStore, linkedTasks } from './store.js';
@@ -30,22 +32,27 @@ export interface ControllerOptions {
   boardIds: string[];
   settings: PlannerSettings;
   reconcilers: Reconciler[];
+  /** already behind `door`: its writes are refused while the door is closed */
   mc: MissionControlApi;
   gateway?: GatewaySource;
   handlers: Handlers;
   globalState: GlobalStateFile;
   logger: Logger;
   loop: { concurrency: number; backoffMinMs: number; backoffMaxMs: number; resyncMs: number };
-  /** standbys read and plan but never write */
-  isLeader?: () => boolean;
+  /** closed for `plan`, dry-run and standbys: actions are then only described, and any write is refused */
+  door: EffectsDoor;
   degraded?: () => boolean;
   /** reconcilers whose actions wait while degraded */
   pausedWhileDegraded?: readonly string[];
   /** the degrade signal's reading, handed to global planners */
   pressure?: () => unknown;
+  /** what is already in the Discord channels, for global planners whose ledger is only a local cache */
+  posted?: PostedMessages;
   metrics?: ControllerMetrics;
   /** plan only: custom fields counted as bound (the ones `run` would bootstrap before its first pass) */
   assumeBoundFields?: readonly string[];
+  /** aborted at the shutdown drain deadline: in-flight effects stop instead of outliving the process */
+  signal?: AbortSignal;
 }
 
 export interface KeyReport {
@@ -78,7 +85,8 @@ export class Controller {
   readonly executor: Executor;
   private queue: WorkQueue | null = null;
   private resyncTimer: NodeJS.Timeout | null = null;
-  private resyncing = false;
+  /** the running resync, awaited by `settle` so nothing outlives a shutdown */
+  private resyncing: Promise<void> | null = null;
   private stopped = false;
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private streams: { close(): void }[] = [];
@@ -105,6 +113,7 @@ export class Controller {
       handlers: o.handlers,
       globalState: o.globalState,
       logger: o.logger,
+      ...(o.signal ? { signal: o.signal } : {}),
       onAction: (a, outcome) => o.metrics?.action?.(a, outcome),
     });
   }
@@ -169,7 +178,7 @@ export class Controller {
     }
     if (!Number.isFinite(earliest)) {
       earliest = this.firstRunAt[boardId] ?? Date.now();
-      if (mode === 'apply') this.o.globalState.merge({ firstRunAt: { ...this.o.globalState.get().firstRunAt, [boardId]: earliest } });
+      if (mode === 'apply' && this.o.door.isOpen) this.o.globalState.merge({ firstRunAt: { ...this.o.globalState.get().firstRunAt, [boardId]: earliest } });
     }
     this.firstRunAt[boardId] = earliest;
   }
@@ -202,6 +211,7 @@ export class Controller {
       global: this.globalState(),
       ...(this.o.gateway ? { gateway: this.o.gateway } : {}),
       ...(this.o.pressure ? { pressure: this.o.pressure } : {}),
+      ...(this.o.posted ? { posted: this.o.posted } : {}),
     };
   }
 
@@ -241,14 +251,21 @@ export class Controller {
       for (const r of this.taskReconcilers) if (r.scope === 'task') consider(r, () => r.plan(snapshot));
     } else {
       const r = this.globalReconcilers.find((g) => g.scope === 'global' && g.key === key);
-      if (r && r.scope === 'global') consider(r, () => r.plan(buildGlobalSnapshot(this.snapshotDeps(), now)));
+      if (r && r.scope === 'global') {
+        const snapshot = await buildGlobalSnapshot(this.snapshotDeps(), r, now);
+        consider(r, () => r.plan(snapshot));
+      }
     }
     if (actions.length === 0) return { ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}), entries: [] };
 
     const { admitted, deferred } = this.admission.admit(key, actions, mode);
-    const standby = mode === 'apply' && this.o.isLeader && !this.o.isLeader();
-    if (mode === 'plan' || standby) {
-      return { entries: this.executor.describe(actions, ctx, now), ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}) };
+    const closed = mode === 'plan' ? 'plan' : this.o.door.closedReason;
+    if (closed) {
+      const described = this.executor.describe(actions, ctx, now);
+      // an operator running a dry run wants to read what would happen; a standby's plans are only noise
+      const level = closed === 'dry-run' ? 'info' : 'debug';
+      for (const e of described) log[level]({ reconciler: e.reconciler, action: e.action, wouldChange: e.summary }, `${closed}: would ${e.action}: ${e.reason}`);
+      return { entries: described, ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}) };
     }
     const deferredEntries: AppliedEntry[] = this.executor
       .describe(deferred, ctx, now)
@@ -387,15 +404,17 @@ export class Controller {
 
   private async resync(): Promise<void> {
     if (this.resyncing) return;
-    this.resyncing = true;
-    try {
-      await this.sync('apply');
-      for (const key of this.allKeys()) this.queue?.add(key);
-    } catch (err) {
-      this.o.logger.warn({ err: (err as Error).message }, 'resync failed; keeping the last good view');
-    } finally {
-      this.resyncing = false;
-    }
+    const run = (async () => {
+      try {
+        await this.sync('apply');
+        for (const key of this.allKeys()) this.queue?.add(key);
+      } catch (err) {
+        if (!this.stopped) this.o.logger.warn({ err: (err as Error).message }, 'resync failed; keeping the last good view');
+      }
+    })();
+    this.resyncing = run;
+    await run;
+    this.resyncing = null;
     if (this.stopped) return;
     const delay = jittered(this.o.loop.resyncMs);
     this.nextResyncAt = Date.now() + delay;
@@ -421,5 +440,19 @@ export class Controller {
     this.resyncTimer = null;
     for (const s of this.streams.splice(0)) s.close();
     return (await this.queue?.stop(drainMs)) ?? true;
+  }
+
+  /**
+   * After `stop` and once in-flight requests were aborted: waits (at most `timeoutMs`) until the reconciles and
+   * the resync still running have unwound, so nothing is in flight when the lock or Lease is given up.
+   */
+  async settle(timeoutMs: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const settled = await Promise.race([
+      Promise.all([this.queue?.idle(), this.resyncing]).then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    return settled;
   }
 }

@@ -12,6 +12,7 @@ import type { EffectContext, EffectOutcome } from './effects/types.js';
 import { ExecutionError, Executor, refOf, type Handlers, type TaskContext } from './executor.js';
 import { GlobalStateFile } from './global-state.js';
 import { BoardStore } from './store.js';
+import { EffectsDoor } from './effects/door.js';
 
 /**
  * The executor against the real Mission Control client and the contract-faithful sandbox. Assertions read
@@ -51,7 +52,7 @@ beforeEach(() => {
 
 function executor(handlers: Handlers = {}) {
   const store = new BoardStore(mc, logger);
-  const globalState = new GlobalStateFile(stateDir);
+  const globalState = new GlobalStateFile(stateDir, EffectsDoor.open());
   return { store, globalState, exec: new Executor({ mc, store, handlers, globalState, logger }) };
 }
 
@@ -253,13 +254,12 @@ describe('Executor.apply: discord.post', () => {
         return { outcome: 'applied', externalId: 'm1' };
       },
     };
-    const e2 = new Executor({ mc, store, handlers, globalState: new GlobalStateFile(stateDir), logger });
+    const e2 = new Executor({ mc, store, handlers, globalState: new GlobalStateFile(stateDir, EffectsDoor.open()), logger });
     const entries = await e2.apply([action], ctx, NOW);
     expect(entries).toMatchObject([{ action: 'discord.post', outcome: 'applied' }]);
     expect(calls).toHaveLength(1);
     expect(calls[0]!.ledgerDuringCall).toEqual({ s: 'pending', at: NOW });
     expect(calls[0]!.ctx.priorIntent).toBeUndefined();
-    expect(calls[0]!.ctx.dryRun).toBe(false);
     const row = await boardTask(ctx.task.id);
     expect(row.custom_field_values.mc_conditions.ledger[action.idempotencyKey]).toEqual({ s: 'done', at: NOW, ext: 'm1' });
     expect(row.custom_field_values).toMatchObject({ mc_delivered: true, mc_output_summary: 'all good' });
@@ -276,13 +276,13 @@ describe('Executor.apply: discord.post', () => {
     const action = post(ctx, { fields: { mc_delivered: true } }, 'post-twice');
     let calls = 0;
     const handlers: Handlers = { 'discord.post': async () => (calls++, { outcome: 'applied', externalId: 'm1' }) };
-    await new Executor({ mc, store, handlers, globalState: new GlobalStateFile(stateDir), logger }).apply([action], ctx, NOW);
+    await new Executor({ mc, store, handlers, globalState: new GlobalStateFile(stateDir, EffectsDoor.open()), logger }).apply([action], ctx, NOW);
     const first = await boardTask(ctx.task.id);
 
     const { store: store2 } = executor();
     const ctx2 = await contextOf(store2, ctx.task.id);
     const before = await writes();
-    const again = await new Executor({ mc, store: store2, handlers, globalState: new GlobalStateFile(stateDir), logger }).apply([action], ctx2, NOW + 60_000);
+    const again = await new Executor({ mc, store: store2, handlers, globalState: new GlobalStateFile(stateDir, EffectsDoor.open()), logger }).apply([action], ctx2, NOW + 60_000);
     expect(again[0]?.outcome).toBe('skipped');
     expect(calls).toBe(1);
     const second = await boardTask(ctx.task.id);
@@ -305,7 +305,7 @@ describe('Executor.apply: discord.post', () => {
       mc,
       store,
       handlers: { 'discord.post': () => (calls++, outcome()) },
-      globalState: new GlobalStateFile(stateDir),
+      globalState: new GlobalStateFile(stateDir, EffectsDoor.open()),
       logger,
     });
     const err = await failing.apply([action], ctx, NOW).catch((e: unknown) => e);
@@ -324,7 +324,7 @@ describe('Executor.apply: discord.post', () => {
       mc,
       store: store2,
       handlers: { 'discord.post': async (_a, c) => (seen.push(c), { outcome: 'applied', externalId: 'm2' }) },
-      globalState: new GlobalStateFile(stateDir),
+      globalState: new GlobalStateFile(stateDir, EffectsDoor.open()),
       logger,
     });
     await ok.apply([action], ctx2, NOW + 1_000);
@@ -348,14 +348,14 @@ describe('Executor.apply: discord.post', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mc-executor-global-'));
     try {
       const { store } = executor();
-      const globalState = new GlobalStateFile(dir);
+      const globalState = new GlobalStateFile(dir, EffectsDoor.open());
       const seen: unknown[] = [];
       const e = new Executor({
         mc,
         store,
         handlers: {
           'discord.post': async (a) => {
-            seen.push(new GlobalStateFile(dir).get().ledger[a.idempotencyKey]);
+            seen.push(new GlobalStateFile(dir, EffectsDoor.open()).get().ledger[a.idempotencyKey]);
             return { outcome: 'applied', externalId: 'g1' };
           },
         },
@@ -373,7 +373,7 @@ describe('Executor.apply: discord.post', () => {
       };
       await e.apply([action], null, NOW);
       expect(seen).toEqual([{ s: 'pending', at: NOW }]);
-      expect(new GlobalStateFile(dir).get().ledger['global-post-1']).toEqual({ s: 'done', at: NOW, ext: 'g1' });
+      expect(new GlobalStateFile(dir, EffectsDoor.open()).get().ledger['global-post-1']).toEqual({ s: 'done', at: NOW, ext: 'g1' });
       const again = await e.apply([action], null, NOW + 1);
       expect(again[0]?.outcome).toBe('skipped');
       expect(seen).toHaveLength(1);

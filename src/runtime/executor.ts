@@ -11,7 +11,7 @@ import {
   type TaskChange,
 } from '../model/index.js';
 import type { MissionControlApi } from '../clients/mission-control/api.js';
-import type { EffectHandler, EffectOutcome } from './effects/types.js';
+import type { EffectContext, EffectHandler, EffectOutcome } from './effects/types.js';
 import type { GlobalStateFile } from './global-state.js';
 import { mergeChanges, type FieldDiff } from './merge.js';
 import type { BoardStore } from './store.js';
@@ -60,7 +60,9 @@ const describeDiff = (diff: FieldDiff[]): string =>
 /**
  * The one place actions become calls. Per key: Discord posts first (intent in the ledger before the
  * call, result after it), then every task change of the key merged into a single PATCH that carries
- * the comment too, then global effects. Dry-run never reaches here: `describe` prints instead.
+ * the comment too, then global effects. Every client it calls is behind the effects door: while the door is
+ * closed (`plan`, dry-run, standby) the controller only calls `describe`, and a call that got here anyway is
+ * refused by the client before anything leaves the process.
  */
 export class Executor {
   private readonly warnedFields = new Set<string>();
@@ -72,6 +74,8 @@ export class Executor {
       handlers: Handlers;
       globalState: GlobalStateFile;
       logger: Logger;
+      /** aborted at the shutdown drain deadline; handed to every effect handler */
+      signal?: AbortSignal;
       onAction?(action: ActionType, outcome: string): void;
     },
   ) {}
@@ -162,7 +166,7 @@ export class Executor {
           done(a, 'failed', `no handler configured for ${a.type}`);
           continue;
         }
-        const r = await handler(a, { dryRun: false, logger: this.deps.logger });
+        const r = await handler(a, this.effectContext());
         done(a, r.outcome, r.detail);
       } catch (err) {
         done(a, 'failed', (err as Error).message);
@@ -172,6 +176,10 @@ export class Executor {
     const entries = actions.map((a) => results.get(a)!);
     if (entries.some((e) => e.outcome === 'failed')) throw new ExecutionError(entries);
     return entries;
+  }
+
+  private effectContext(): EffectContext {
+    return { logger: this.deps.logger, ...(this.deps.signal ? { signal: this.deps.signal } : {}) };
   }
 
   private async post(post: DiscordPostAction, ctx: TaskContext | null, now: number): Promise<EffectOutcome & { mark: boolean }> {
@@ -188,7 +196,7 @@ export class Executor {
       if (ledgerOwner) await this.writeTask(ledgerOwner, [{ action: post, change: { ledger: { [post.idempotencyKey]: intent } } }], now);
       else this.deps.globalState.setLedger(post.idempotencyKey, intent);
     }
-    const outcome = await handler(post, { dryRun: false, logger: this.deps.logger, ...(prior ? { priorIntent: prior } : {}) });
+    const outcome = await handler(post, { ...this.effectContext(), ...(prior ? { priorIntent: prior } : {}) });
     if (!ledgerOwner && outcome.outcome !== 'failed') {
       this.deps.globalState.setLedger(post.idempotencyKey, { s: 'done', at: now, ...(outcome.externalId ? { ext: outcome.externalId } : {}) });
     }

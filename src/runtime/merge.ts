@@ -2,11 +2,11 @@ import {
   CONDITIONS_FIELD,
   OWN_FIELDS,
   hashOf,
+  pruneLedger,
   setCondition,
   stableStringify,
   summarize,
   type ControllerStatus,
-  type LedgerEntry,
   type Task,
   type TaskChange,
   type TaskStatus,
@@ -35,12 +35,6 @@ const same = (a: unknown, b: unknown): boolean => stableStringify(a ?? null) ===
 export function inputsHash(task: Task, status: TaskStatus, fields: Record<string, unknown>): string {
   const inputs = Object.fromEntries(Object.entries(fields).filter(([k]) => !OWN_FIELDS.has(k)));
   return hashOf(task.title, task.description, status, task.assignedAgentId, inputs).slice(0, 16);
-}
-
-function pruneLedger(ledger: Record<string, LedgerEntry>): Record<string, LedgerEntry> {
-  const entries = Object.entries(ledger);
-  if (entries.length <= LEDGER_LIMIT) return ledger;
-  return Object.fromEntries(entries.sort(([, a], [, b]) => b.at - a.at).slice(0, LEDGER_LIMIT));
 }
 
 /**
@@ -91,7 +85,7 @@ export function mergeChanges(
     }
   }
   // Judged after pruning: an entry that pruning drops again is no change (and no write every pass).
-  ledger = pruneLedger(ledger);
+  ledger = pruneLedger(ledger, LEDGER_LIMIT);
   if (ledgerTouched && !same(ledger, current.ledger)) statusChanged = true;
   if (statusChanged && conditions.length > 0) {
     const r = setCondition(conditions, summarize(conditions), now);

@@ -1,6 +1,7 @@
 import {
   readStatus,
   type ChatMessage,
+  type GlobalReconciler,
   type GlobalSnapshot,
   type GlobalState,
   type PlannerSettings,
@@ -12,6 +13,7 @@ import {
 } from '../model/index.js';
 import type { MissionControlApi } from '../clients/mission-control/api.js';
 import type { GatewaySource } from './gateway-source.js';
+import type { PostedMessages } from './posted.js';
 import type { BoardStore } from './store.js';
 
 export interface SnapshotDeps {
@@ -22,6 +24,8 @@ export interface SnapshotDeps {
   global: GlobalState;
   gateway?: GatewaySource;
   pressure?: () => unknown;
+  /** the channel as the record of what was posted; absent without Discord */
+  posted?: PostedMessages;
 }
 
 /**
@@ -70,7 +74,15 @@ export async function buildTaskSnapshot(d: SnapshotDeps, boardId: string, task: 
   return { ...base, ...(comments ? { comments } : {}) };
 }
 
-export function buildGlobalSnapshot(d: SnapshotDeps, now: number): GlobalSnapshot {
+/** What a global planner sees, plus the channel messages its wants() asked about. */
+export async function buildGlobalSnapshot(d: SnapshotDeps, reconciler: GlobalReconciler, now: number): Promise<GlobalSnapshot> {
+  const base = globalView(d, now);
+  const wanted = reconciler.wants?.(base)?.posted;
+  if (!wanted || wanted.queries.length === 0 || !d.posted) return base;
+  return { ...base, posted: await d.posted.lookup(wanted.purpose, wanted.queries) };
+}
+
+function globalView(d: SnapshotDeps, now: number): GlobalSnapshot {
   return {
     now,
     settings: d.settings,

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Approval, Board, FieldDefinition, Task } from '../model/index.js';
+import { readStatusChecked, type Approval, type Board, type FieldDefinition, type Task } from '../model/index.js';
 import type { MissionControlApi, Rejected } from '../clients/mission-control/api.js';
 
 export interface BoardState {
@@ -66,7 +66,10 @@ export class BoardStore {
       seen.add(t.id);
       const cached = s.tasks.get(t.id);
       if (cached && cached.updatedAt > t.updatedAt) continue;
-      if (!cached || cached.updatedAt !== t.updatedAt || cached.status !== t.status) changed.push(t.id);
+      if (!cached || cached.updatedAt !== t.updatedAt || cached.status !== t.status) {
+        changed.push(t.id);
+        this.logMalformedStatus(t);
+      }
       s.tasks.set(t.id, t);
     }
     const removed = [...s.tasks.keys()].filter((id) => !seen.has(id));
@@ -121,6 +124,14 @@ export class BoardStore {
     // Deleted approvals never come back; forget them so they are not looked up on every pass.
     for (const id of ids) if (s.approvals.get(id)?.status === 'pending' && s.approvals.delete(id)) s.approvalsVersion++;
     return requests;
+  }
+
+  /** Once per change of the row: what of its `mc_conditions` is malformed and left out (the rest is kept). */
+  private logMalformedStatus(task: Task): void {
+    const { dropped } = readStatusChecked(task.fields);
+    if (dropped.length > 0) {
+      this.logger.warn({ boardId: task.boardId, taskId: task.id, dropped }, `skipped malformed mc_conditions entries: ${dropped.join(', ')}`);
+    }
   }
 
   upsertTask(task: Task): void {

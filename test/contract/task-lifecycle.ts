@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayClient } from '../../src/clients/gateway/index.js';
 import { MissionControlClient } from '../../src/clients/mission-control/index.js';
 import { compose } from '../../src/cli/compose.js';
+import { EffectsDoor } from '../../src/runtime/effects/door.js';
 import { spawnText } from '../../src/cli/task/spawn-payload.js';
 import { loadConfig } from '../../src/config/index.js';
 import { DESIRED_FIELDS, readStatus, type Task } from '../../src/model/index.js';
@@ -54,7 +55,7 @@ export const taskLifecycleContract: ContractExtension = (target, opts) => {
         new GatewayClient({ url: target().url, token: target().token, clientVersion: '0.1.0-contract', scopes: config.gateway.scopes, reconnect: false, logger }),
         logger,
       );
-      controller = compose({ config, logger, mc, gateway, dryRun: false }).controller;
+      controller = compose({ config, logger, mc, gateway, door: EffectsDoor.open() }).controller;
       task = await mc.createTask(sandbox.info.boardId, { title: 'Lifecycle contract', description: 'Say hello.', status: 'inbox' });
       const update = JSON.stringify({ taskId: task.id, status: 'done', progress: 100, summary: 'greeting {sent}', cost: 0.01 });
       await target().spawnTask!(parentKey, task.id, `MOCK_TASK_UPDATE ${update}\n\n${spawnText(task)}`);

@@ -25,6 +25,8 @@ import { makeKillHandler } from '../../src/runtime/effects/process-kill.js';
 import { makeScaleHandler } from '../../src/runtime/effects/kubernetes-scale.js';
 import { DegradeInputCache, DegradeMonitor, defaultDegradeSettings } from '../../src/runtime/degrade/index.js';
 import { degradeReconciler } from '../../reconcilers/degrade/index.js';
+import { EffectsDoor } from '../../src/runtime/effects/door.js';
+import { sendSignal } from '../../src/clients/process/index.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/host/', import.meta.url));
 const NS = 'openclaw';
@@ -78,7 +80,7 @@ describe('legacy S4: degrade, then back to normal', () => {
       scale: { scaler: new KubernetesScaler(k8s.kubeConfig(NS)), targets: { namespace: NS, selector: 'mc-degrade=shed' } },
       kill: { root: '/' },
     });
-    const state = new GlobalStateFile(join(work, 'state'));
+    const state = new GlobalStateFile(join(work, 'state'), EffectsDoor.open());
     const settings = {
       ...defaultPlannerSettings(),
       degrade: { kill: { enabled: true, allowlist: [`*mc-s4-allow-${tag}*`], minUsedPct: 90, graceMs: 2_000 } },
@@ -95,7 +97,7 @@ describe('legacy S4: degrade, then back to normal', () => {
           channels: { resource: sandbox.info.discordChannelId },
         }),
         'k8s.scale': makeScaleHandler(new KubernetesScaler(k8s.kubeConfig(NS))),
-        'process.kill': makeKillHandler({ pollMs: 20 }),
+        'process.kill': makeKillHandler({ send: sendSignal, pollMs: 20 }),
       };
       // global actions never touch Mission Control or the board store
       return new Executor({ mc: {} as never, store: {} as never, handlers, globalState: state, logger });

@@ -15,6 +15,7 @@ import { GlobalStateFile } from '../../src/runtime/global-state.js';
 import { BoardStore } from '../../src/runtime/store.js';
 import { startSandbox, type SandboxHandle } from '../../src/sandbox/index.js';
 import { control } from '../../src/sandbox/testing/client.js';
+import { EffectsDoor } from '../../src/runtime/effects/door.js';
 
 /**
  * Planners, the runtime's executor, the discord.post handler and both clients against the sandbox
@@ -48,7 +49,7 @@ afterAll(async () => {
 });
 
 function executor(handlers: Handlers = { 'discord.post': handler }): Executor {
-  return new Executor({ mc, store, handlers, globalState: new GlobalStateFile(stateDir), logger });
+  return new Executor({ mc, store, handlers, globalState: new GlobalStateFile(stateDir, EffectsDoor.open()), logger });
 }
 
 /** One reconcile of one task, the way the runtime does it: refresh, wants(), plan, apply. */

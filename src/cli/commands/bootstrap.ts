@@ -1,22 +1,24 @@
 import type { Command } from 'commander';
 import { DESIRED_FIELDS } from '../../model/index.js';
 import { runBootstrap } from '../../runtime/bootstrap.js';
-import { loadOrExit, loggerFor, missionControl, type GlobalFlags } from '../context.js';
+import { commandDoor, loadOrExit, loggerFor, missionControl, type GlobalFlags } from '../context.js';
 
 export function registerBootstrap(program: Command): void {
   program
     .command('bootstrap')
     .description("create or bind the kit's custom fields and mc_conditions on every configured board; repair drift")
-    .option('--dry-run', 'show what would change, change nothing')
     .option('--json', 'print the report as JSON')
-    .action(async (opts: { dryRun?: boolean; json?: boolean }, cmd: Command) => {
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
       const flags = cmd.optsWithGlobals<GlobalFlags>();
       const { config } = loadOrExit(flags);
       const logger = loggerFor(config);
-      const mc = missionControl(config, logger);
-      const report = await runBootstrap(mc, DESIRED_FIELDS, config.mc.boardIds, { dryRun: Boolean(opts.dryRun || config.loop.dryRun) });
+      // --dry-run (global) or MC_DRY_RUN shut the door: the field creates and binds are then refused, not sent
+      const door = commandDoor(config);
+      const mc = missionControl(config, logger, door);
+      const dryRun = !door.isOpen;
+      const report = await runBootstrap(mc, DESIRED_FIELDS, config.mc.boardIds, { dryRun });
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify({ created: report.created, updated: report.updated, noop: report.noop, dryRun: Boolean(opts.dryRun) })}\n`);
+        process.stdout.write(`${JSON.stringify({ created: report.created, updated: report.updated, noop: report.noop, dryRun })}\n`);
         return;
       }
       for (const s of report.steps) {
@@ -25,7 +27,7 @@ export function registerBootstrap(program: Command): void {
         else process.stdout.write(`noop     ${s.fieldKey}\n`);
       }
       process.stdout.write(
-        `${opts.dryRun ? '(dry run) ' : ''}created ${report.created.length}, updated ${report.updated.length}, noop ${report.noop.length}\n`,
+        `${dryRun ? '(dry run) ' : ''}created ${report.created.length}, updated ${report.updated.length}, noop ${report.noop.length}\n`,
       );
     });
 }

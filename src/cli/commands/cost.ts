@@ -1,20 +1,21 @@
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/index.js';
-import { DiscordClient } from '../../clients/discord/index.js';
+import type { DiscordApi } from '../../clients/discord/api.js';
 import type { MissionControlApi } from '../../clients/mission-control/api.js';
 import { nonceFor, refLine } from '../../model/discord-text.js';
 import { buildCostReport, costReportMessage, costReportText, type BoardTasks, type CostReport } from '../../../reconcilers/cost/report.js';
 import { CliExit, EXIT } from '../exit-codes.js';
 import { Progress } from '../progress.js';
-import { loadOrExit, loggerFor, missionControl, type GlobalFlags } from '../context.js';
+import { commandDoor, loadOrExit, loggerFor, missionControl, type GlobalFlags } from '../context.js';
+import { discordClient } from '../handlers.js';
+import type { EffectsDoor } from '../../runtime/effects/door.js';
 
 interface ReportOptions {
   days: string;
   top: string;
   post?: boolean;
   json?: boolean;
-  dryRun?: boolean;
 }
 
 function positiveInt(name: string, raw: string, max: number): number {
@@ -36,12 +37,12 @@ type PostResult = { posted: boolean; messageId: string; channelId: string; detai
  * Posts once per (boards, range, UTC day): Discord drops a repeated nonce within its window, and after it
  * the ref line is found among the channel's recent messages.
  */
-async function post(config: Config, logger: Logger, report: CostReport): Promise<PostResult> {
+async function post(config: Config, logger: Logger, door: EffectsDoor, report: CostReport): Promise<PostResult> {
   const channelId = config.discord.costChannel || config.discord.channel;
-  if (!config.discord.token || !channelId) {
+  const client: DiscordApi | null = discordClient(config, logger, door);
+  if (!client || !channelId) {
     throw new CliExit(EXIT.invalid, 'invalid configuration:\n  - --post needs DISCORD_BOT_TOKEN and MC_COST_CHANNEL (or MC_DISCORD_CHANNEL)');
   }
-  const client = new DiscordClient({ token: config.discord.token, apiUrl: config.discord.apiUrl, postDeadlineMs: config.discord.postDeadlineMs, logger });
   const message = costReportMessage(report, config.discord.locale);
   const ref = refLine(message.idempotencyKey);
   const recent = await client.recent(channelId, 50);
@@ -60,22 +61,23 @@ export function registerCost(program: Command): void {
     .option('--top <n>', 'how many tasks in the top list', '5')
     .option('--post', 'post the report to MC_COST_CHANNEL (else MC_DISCORD_CHANNEL), once per day')
     .option('--json', 'print the report as one JSON object')
-    .option('--dry-run', 'with --post: print the Discord message instead of posting it')
     .action(async (opts: ReportOptions, cmd: Command) => {
       const days = positiveInt('--days', opts.days, 3650);
       const top = positiveInt('--top', opts.top, 50);
-      const { config } = loadOrExit({ ...cmd.optsWithGlobals<GlobalFlags>(), ...(opts.dryRun ? { dryRun: true } : {}) });
+      // with --dry-run (global) or MC_DRY_RUN the door is shut: --post prints the message instead of posting it
+      const { config } = loadOrExit(cmd.optsWithGlobals<GlobalFlags>());
       const logger = loggerFor(config);
+      const door = commandDoor(config);
       const progress = Progress.for(config.loop.logFormat);
-      const mc = missionControl(config, logger, progress);
+      const mc = missionControl(config, logger, door, { progress });
       const boards: BoardTasks[] = [];
       for (const boardId of config.mc.boardIds) boards.push(await boardTasks(mc, boardId, logger));
       progress.end();
       const report = buildCostReport({ boards, days, now: Date.now(), agents: config.agents, publicUrl: config.mc.publicUrl ?? null, top });
 
       let posted: PostResult | { dryRun: true; content: string } | undefined;
-      if (opts.post && config.loop.dryRun) posted = { dryRun: true, content: costReportMessage(report, config.discord.locale).content };
-      else if (opts.post) posted = await post(config, logger, report);
+      if (opts.post && !door.isOpen) posted = { dryRun: true, content: costReportMessage(report, config.discord.locale).content };
+      else if (opts.post) posted = await post(config, logger, door, report);
 
       if (opts.json) {
         process.stdout.write(`${JSON.stringify({ ...report, ...(posted ? { post: posted } : {}) })}\n`);

@@ -6,55 +6,60 @@ import { DESIRED_FIELDS } from '../../model/index.js';
 import { runBootstrap, type BootstrapStep } from '../../runtime/bootstrap.js';
 import { bootstrapRows, planJsonLines, planTable } from '../../runtime/plan-printer.js';
 import { Progress } from '../progress.js';
-import { compose } from '../compose.js';
+import { composeController } from '../compose.js';
 import { degradeWiring } from '../degrade.js';
+import { EffectsDoor } from '../../runtime/effects/door.js';
 import { autoBootstrap, elector, runLoop } from '../run-loop.js';
+import { CliExit, EXIT } from '../exit-codes.js';
 import { loadOrExit, loggerFor, missionControl, type GlobalFlags } from '../context.js';
 import { startEmbedded, type Embedded } from '../embedded.js';
 import { demoEnv } from '../demo.js';
-import { handlersFor } from '../handlers.js';
-import { EXIT } from '../exit-codes.js';
 import { gatewaySource } from '../gateway.js';
 
 /** A pass plus, when it only plans, the custom-field changes `run`/`once` would bootstrap before it. */
 type OnePass = PassReport & { bootstrap: BootstrapStep[] };
 
-async function onePass(config: Config, logger: Logger, mode: 'apply' | 'plan'): Promise<OnePass | null> {
-  const progress = Progress.for(config.loop.logFormat);
-  const mc = missionControl(config, logger, progress);
-  // Only one instance writes at a time: a `once` that finds the lock (or Lease) held does nothing.
-  const leader = mode === 'apply' ? await elector(config, logger, () => undefined) : null;
+/**
+ * One pass. `plan` (and `once` in a dry run) shut the effects door; an applying `once` first takes the lock or
+ * Lease, and finding it held is an error naming the holder (exit 4), never a silent "nothing done".
+ */
+async function onePass(config: Config, logger: Logger, intent: 'apply' | 'plan'): Promise<OnePass> {
+  const applying = intent === 'apply' && !config.loop.dryRun;
+  const leader = applying ? await elector(config, logger, () => undefined) : null;
   if (leader && !(await leader.tryAcquire())) {
-    logger.warn({ holder: leader.currentHolder() }, 'another instance holds the controller lock; nothing done');
-    return null;
+    const holder = leader.describeHolder?.() ?? leader.currentHolder() ?? 'an unknown holder';
+    throw new CliExit(EXIT.locked, `another instance holds the controller lock: ${holder}; nothing done`);
   }
-  if (mode === 'apply') await autoBootstrap(config, logger, mc);
-  // A plan before the first bootstrap would otherwise hide every concern that needs the missing fields.
-  const bootstrap = mode === 'plan' ? (await runBootstrap(mc, DESIRED_FIELDS, config.mc.boardIds, { dryRun: true })).steps.filter((s) => s.op !== 'noop') : [];
-  const gateway = gatewaySource(config, logger, {}, false);
-  const degrade = await degradeWiring(config, logger, { oneShot: true });
-  await degrade.monitor.sampleOnce();
-  if (mode === 'apply') degrade.saveMachine();
-  await degrade.inputs.refresh().catch((err: Error) => logger.warn({ err: err.message }, 'degrade inputs unavailable'));
-  const { controller, globalState } = compose({
-    config,
-    logger,
-    mc,
-    gateway,
-    dryRun: mode === 'plan',
-    handlers: mode === 'apply' ? { ...handlersFor(config, logger), ...degrade.handlers } : {},
-    degraded: degrade.degraded,
-    pressure: degrade.pressure,
-    // planned as if bootstrapped, since `run`/`once` bootstrap first (MC_AUTO_BOOTSTRAP)
-    ...(config.mc.autoBootstrap ? { assumeBoundFields: bootstrap.map((s) => s.fieldKey) } : {}),
-  });
-  degrade.mirrorKitState(globalState);
+  const door = !applying ? EffectsDoor.closed(intent === 'plan' ? 'plan' : 'dry-run') : EffectsDoor.whileLeading(() => leader?.isLeader() ?? false);
+  const progress = Progress.for(config.loop.logFormat);
   try {
-    const report = await controller.pass(mode, (done, total) => progress.planned(done, total));
-    return { ...report, bootstrap };
+    const mc = missionControl(config, logger, door, { progress });
+    await autoBootstrap(config, logger, mc, door);
+    // A plan before the first bootstrap would otherwise hide every concern that needs the missing fields.
+    const bootstrap = door.isOpen ? [] : (await runBootstrap(mc, DESIRED_FIELDS, config.mc.boardIds, { dryRun: true })).steps.filter((s) => s.op !== 'noop');
+    const gateway = gatewaySource(config, logger, {}, false);
+    try {
+      const degrade = await degradeWiring(config, logger, door, { oneShot: true });
+      await degrade.monitor.sampleOnce();
+      if (door.isOpen) degrade.saveMachine();
+      await degrade.inputs.refresh().catch((err: Error) => logger.warn({ err: err.message }, 'degrade inputs unavailable'));
+      const { controller } = composeController({
+        config,
+        logger,
+        mc,
+        gateway,
+        door,
+        degrade,
+        // planned as if bootstrapped, since `run`/`once` bootstrap first (MC_AUTO_BOOTSTRAP)
+        ...(config.mc.autoBootstrap ? { assumeBoundFields: bootstrap.map((s) => s.fieldKey) } : {}),
+      });
+      const report = await controller.pass(door.isOpen ? 'apply' : 'plan', (done, total) => progress.planned(done, total));
+      return { ...report, bootstrap };
+    } finally {
+      progress.end();
+      await gateway?.api.close();
+    }
   } finally {
-    progress.end();
-    await gateway?.api.close();
     await leader?.release();
   }
 }
@@ -66,9 +71,42 @@ function printPlan(report: OnePass, config: Config, json: boolean | undefined): 
   } else process.stdout.write(`${planTable(rows)}\n`);
 }
 
-function summary(report: PassReport): string {
+interface PassOutcome {
+  keys: number;
+  actions: number;
+  applied: number;
+  skipped: number;
+  deferred: number;
+  failed: number;
+  /** keys whose reconcile failed as a whole (e.g. a read), with the error */
+  failedKeys: { key: string; error: string }[];
+  requests: number;
+  writes: number;
+  exitCode: number;
+}
+
+/** What `once` reports and exits with: any failed action or failed key is a failure (exit 1). */
+function outcomeOf(report: PassReport): PassOutcome {
   const by = (o: string) => report.entries.filter((e) => 'outcome' in e && e.outcome === o).length;
-  return `${report.keys} keys, ${report.entries.length} actions (${by('applied')} applied, ${by('skipped')} skipped, ${by('deferred')} deferred, ${by('failed')} failed), ${report.requests} requests, ${report.writes} writes`;
+  const failed = by('failed');
+  const failedKeys = report.failures.map((f) => ({ key: f.key, error: f.error ?? 'failed' }));
+  return {
+    keys: report.keys,
+    actions: report.entries.length,
+    applied: by('applied'),
+    skipped: by('skipped'),
+    deferred: by('deferred'),
+    failed,
+    failedKeys,
+    requests: report.requests,
+    writes: report.writes,
+    exitCode: failed > 0 || failedKeys.length > 0 ? EXIT.failed : EXIT.ok,
+  };
+}
+
+function summary(o: PassOutcome): string {
+  const keys = o.failedKeys.length > 0 ? `, ${o.failedKeys.length} key(s) failed` : '';
+  return `${o.keys} keys, ${o.actions} actions (${o.applied} applied, ${o.skipped} skipped, ${o.deferred} deferred, ${o.failed} failed${keys}), ${o.requests} requests, ${o.writes} writes`;
 }
 
 export function registerLoop(program: Command): void {
@@ -79,27 +117,28 @@ export function registerLoop(program: Command): void {
     .option('--exit-code', 'exit 3 when the plan is not empty')
     .action(async (opts: { json?: boolean; exitCode?: boolean }, cmd: Command) => {
       const { config } = loadOrExit(cmd.optsWithGlobals<GlobalFlags>());
-      const report = (await onePass(config, loggerFor(config), 'plan'))!;
+      const report = await onePass(config, loggerFor(config), 'plan');
       printPlan(report, config, opts.json);
       if (opts.exitCode && report.entries.length + report.bootstrap.length > 0) process.exitCode = EXIT.attention;
     });
 
   program
     .command('once')
-    .description('one pass that applies its actions; exit 0 on success, 1 if any action failed')
-    .option('--dry-run', 'plan only (same as `plan`)')
-    .option('--json', 'print applied actions as JSON lines')
-    .action(async (opts: { dryRun?: boolean; json?: boolean }, cmd: Command) => {
-      const { config } = loadOrExit({ ...cmd.optsWithGlobals<GlobalFlags>(), ...(opts.dryRun ? { dryRun: true } : {}) });
+    .description('one pass that applies its actions; exit 0 on success, 1 if any action failed, 4 if another instance holds the lock')
+    .option('--json', 'print the actions as JSON lines, then one {"outcome": …} line with the counts and the exit code')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const { config } = loadOrExit(cmd.optsWithGlobals<GlobalFlags>());
       const logger = loggerFor(config);
-      const report = await onePass(config, logger, config.loop.dryRun ? 'plan' : 'apply');
-      if (!report) return;
-      if (config.loop.dryRun) printPlan(report, config, opts.json);
-      else if (opts.json) {
+      const report = await onePass(config, logger, 'apply');
+      const outcome = outcomeOf(report);
+      if (opts.json) {
         if (report.entries.length > 0) process.stdout.write(`${planJsonLines(report.entries)}\n`);
-      } else process.stdout.write(`${summary(report)}\n`);
-      for (const f of report.failures) logger.error({ key: f.key }, f.error ?? 'failed');
-      if (report.failures.length > 0) process.exitCode = EXIT.failed;
+        process.stdout.write(`${JSON.stringify({ outcome: { ...outcome, dryRun: config.loop.dryRun } })}\n`);
+      } else if (config.loop.dryRun) printPlan(report, config, false);
+      else process.stdout.write(`${summary(outcome)}\n`);
+      for (const e of report.entries) if ('outcome' in e && e.outcome === 'failed') logger.error({ key: e.key, action: e.action }, `${e.action} failed: ${e.detail ?? 'error'}`);
+      for (const f of outcome.failedKeys) logger.error({ key: f.key }, f.error);
+      process.exitCode = outcome.exitCode;
     });
 
   program
@@ -118,5 +157,7 @@ export function registerLoop(program: Command): void {
       const logger = loggerFor(config);
       await runLoop(config, logger);
       await embedded?.close();
+      // Whatever a peer left open (keep-alive sockets, a library's timer) must not stretch the shutdown budget.
+      process.exit(process.exitCode ?? EXIT.ok);
     });
 }

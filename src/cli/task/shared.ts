@@ -1,19 +1,22 @@
 import type { Logger } from 'pino';
 import type { Config } from '../../config/index.js';
 import type { Board, Task } from '../../model/index.js';
-import type { MissionControlClient } from '../../clients/mission-control/index.js';
+import type { MissionControlApi } from '../../clients/mission-control/api.js';
+import type { EffectsDoor } from '../../runtime/effects/door.js';
 import { readKitResourceState } from '../../runtime/degrade/kit-state.js';
 import { Executor, type PlannedEntry } from '../../runtime/executor.js';
 import { GlobalStateFile } from '../../runtime/global-state.js';
 import { BoardStore } from '../../runtime/store.js';
-import { loadOrExit, loggerFor, missionControl, type GlobalFlags } from '../context.js';
+import { commandDoor, loadOrExit, loggerFor, missionControl, type GlobalFlags } from '../context.js';
 import { resourceStateFile } from '../degrade.js';
 import { CliExit, EXIT } from '../exit-codes.js';
 
 export interface TaskCli {
   config: Config;
   logger: Logger;
-  mc: MissionControlClient;
+  mc: MissionControlApi;
+  /** closed under --dry-run / MC_DRY_RUN: `mc` and the state file refuse writes */
+  door: EffectsDoor;
   boardId: string;
 }
 
@@ -21,14 +24,15 @@ export interface TaskCli {
 export function taskCli(flags: GlobalFlags): TaskCli {
   const { config } = loadOrExit(flags);
   const logger = loggerFor(config);
-  const mc = missionControl(config, logger);
+  const door = commandDoor(config);
+  const mc = missionControl(config, logger, door);
   const boards = config.mc.boardIds;
   if (boards.length > 1) throw new CliExit(EXIT.invalid, `several boards configured (${boards.join(', ')}): pick one with --board <id>`);
-  return { config, logger, mc, boardId: boards[0]! };
+  return { config, logger, mc, door, boardId: boards[0]! };
 }
 
 /** Upstream has no single-task GET (405): list and match. */
-export async function findTask(mc: MissionControlClient, boardId: string, taskId: string): Promise<Task> {
+export async function findTask(mc: MissionControlApi, boardId: string, taskId: string): Promise<Task> {
   const listed = await mc.listTasks(boardId);
   const task = listed.items.find((t) => t.id === taskId);
   if (!task) throw new CliExit(EXIT.invalid, `task ${taskId} not found on board ${boardId}`);
@@ -42,7 +46,7 @@ export async function boardExecutor(cli: TaskCli, taskId: string): Promise<{ exe
   const state = store.state(cli.boardId);
   const task = state.tasks.get(taskId);
   if (!task) throw new CliExit(EXIT.invalid, `task ${taskId} not found on board ${cli.boardId}`);
-  const executor = new Executor({ mc: cli.mc, store, handlers: {}, globalState: new GlobalStateFile(cli.config.loop.stateDir), logger: cli.logger });
+  const executor = new Executor({ mc: cli.mc, store, handlers: {}, globalState: new GlobalStateFile(cli.config.loop.stateDir, cli.door, { logger: cli.logger }), logger: cli.logger });
   return { executor, store, task, boundFields: state.boundFields, board: state.board };
 }
 

@@ -26,6 +26,6 @@ export interface DiscordCallOptions {
 
 export interface DiscordApi {
   post(input: DiscordPostInput, opts?: DiscordCallOptions): Promise<DiscordMessage>;
-  /** newest first as Discord returns them, up to `limit` (≤ 100) */
-  recent(channelId: string, limit: number, opts?: DiscordCallOptions): Promise<DiscordMessage[]>;
+  /** newest first as Discord returns them, up to `limit` (≤ 100); with `before`, only messages older than that id */
+  recent(channelId: string, limit: number, opts?: DiscordCallOptions & { before?: string }): Promise<DiscordMessage[]>;
 }

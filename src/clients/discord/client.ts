@@ -95,12 +95,11 @@ export class DiscordClient implements DiscordApi {
     return toMessage(parsed.data);
   }
 
-  async recent(channelId: string, limit: number, opts?: DiscordCallOptions): Promise<DiscordMessage[]> {
+  async recent(channelId: string, limit: number, opts?: DiscordCallOptions & { before?: string }): Promise<DiscordMessage[]> {
     const route = `GET /channels/${channelId}/messages`;
     const n = Math.min(100, Math.max(1, Math.floor(limit)));
-    const raw = await this.#call(route, opts?.signal, (signal, rest) =>
-      rest.get(channelMessages(channelId), { query: new URLSearchParams({ limit: String(n) }), signal }),
-    );
+    const query = new URLSearchParams({ limit: String(n), ...(opts?.before ? { before: opts.before } : {}) });
+    const raw = await this.#call(route, opts?.signal, (signal, rest) => rest.get(channelMessages(channelId), { query, signal }));
     if (!Array.isArray(raw)) throw new DiscordResponseError('expected an array of messages', route);
     const messages: DiscordMessage[] = [];
     for (const item of raw) {

@@ -66,6 +66,11 @@ export interface HttpTransportOptions {
   makeError?: (failure: HttpFailure) => Error;
   /** injectable for deterministic tests */
   random?: () => number;
+  /**
+   * The client's lifetime: aborting it cancels every request in flight (retry waits included) and every
+   * later one. The shutdown aborts it at the drain deadline so no request outlives the process's budget.
+   */
+  signal?: AbortSignal;
 }
 
 export interface StreamResponse {
@@ -131,6 +136,7 @@ export class HttpTransport {
   private readonly logger: Logger | undefined;
   private readonly makeError: (failure: HttpFailure) => Error;
   private readonly random: () => number;
+  private readonly lifetime: AbortSignal | undefined;
   private readonly counters: HttpStats = { requests: 0, writes: 0, retries: 0, failures: 0 };
 
   constructor(opts: HttpTransportOptions) {
@@ -148,6 +154,13 @@ export class HttpTransport {
     this.logger = opts.logger;
     this.makeError = opts.makeError ?? ((f) => new HttpError(f));
     this.random = opts.random ?? Math.random;
+    this.lifetime = opts.signal;
+  }
+
+  /** The caller's signal joined with the client's lifetime. */
+  private joined(signal: AbortSignal | undefined): AbortSignal | undefined {
+    if (!this.lifetime) return signal;
+    return signal ? AbortSignal.any([signal, this.lifetime]) : this.lifetime;
   }
 
   get stats(): HttpStats {
@@ -155,7 +168,9 @@ export class HttpTransport {
   }
 
   /** Sends one request, retrying idempotent ones; resolves with the parsed JSON body of a 2xx answer. */
-  async send(req: HttpRequest): Promise<HttpResponse> {
+  async send(request: HttpRequest): Promise<HttpResponse> {
+    const signal = this.joined(request.signal);
+    const req: HttpRequest = signal ? { ...request, signal } : request;
     const relPath = `${req.path}${buildQuery(req.query)}`;
     const idempotent = IDEMPOTENT.has(req.method);
     const maxAttempts = idempotent ? this.retries + 1 : 1;
@@ -263,9 +278,10 @@ export class HttpTransport {
   async openStream(
     path: string,
     query: Record<string, QueryValue>,
-    signal: AbortSignal,
+    callerSignal: AbortSignal,
     idleTimeoutMs: number,
   ): Promise<StreamResponse> {
+    const signal = this.joined(callerSignal)!;
     const relPath = `${path}${buildQuery(query)}`;
     this.counters.requests++;
     const deadline = new AbortController();

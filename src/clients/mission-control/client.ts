@@ -54,6 +54,8 @@ export interface MissionControlClientOptions {
   stream?: StreamTuning;
   /** called after each page of a listing (progress of a long read on a terminal) */
   onPage?: (page: { path: string; rows: number; total: number }) => void;
+  /** aborting it cancels every request in flight and later (the shutdown's drain deadline) */
+  signal?: AbortSignal;
 }
 
 export type MissionControlStats = HttpStats;
@@ -87,6 +89,7 @@ export class MissionControlClient implements MissionControlApi {
       logger: opts.logger,
       userAgent: opts.userAgent ?? 'mc-controller',
       makeError: (failure) => new MissionControlError(failure),
+      ...(opts.signal ? { signal: opts.signal } : {}),
     });
   }
 

@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { EffectsDoor } from '../effects/door.js';
 import { readKitResourceState, writeKitResourceState } from './kit-state.js';
 
 const dirs: string[] = [];
@@ -17,7 +18,7 @@ const tmp = async () => {
 describe('kit resource state file', () => {
   it('round-trips the degrade mode and entry time', async () => {
     const path = join(await tmp(), 'ws', '.mc-resource-state.json');
-    await writeKitResourceState(path, { mode: 'degrade', entered_at_ms: 1234, load_pct: 93 });
+    writeKitResourceState(EffectsDoor.open(), path, { mode: 'degrade', entered_at_ms: 1234, load_pct: 93 });
     expect(JSON.parse(await readFile(path, 'utf8'))).toEqual({ mode: 'degrade', entered_at_ms: 1234, load_pct: 93 });
     expect(await readKitResourceState(path)).toEqual({ mode: 'degrade', since: 1234 });
   });

@@ -1,6 +1,7 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { JsonStateFile } from '../../clients/state/index.js';
+import type { EffectsDoor } from '../effects/door.js';
 import type { DegradeMode } from './hysteresis.js';
 
 /**
@@ -14,12 +15,9 @@ const kitStateSchema = z.looseObject({
   entered_at_ms: z.number().nullish(),
 });
 
-/** Atomic (temp file + rename), so a reader never sees half a file. */
-export async function writeKitResourceState(path: string, resource: Record<string, unknown>): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(resource, null, 2)}\n`);
-  await rename(tmp, path);
+/** Through the effects door (a dry run writes none), atomic and fsynced by the state client, so a reader never sees half a file. */
+export function writeKitResourceState(door: Pick<EffectsDoor, 'stateFile'>, path: string, resource: Record<string, unknown>): void {
+  door.stateFile(new JsonStateFile(path)).write(resource);
 }
 
 /** The mode to resume (for DegradeMonitor `restored`); null when the file is missing, foreign or says normal. */

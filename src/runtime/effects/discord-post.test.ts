@@ -6,8 +6,10 @@ import { nonceFor, refLine } from '../../model/discord-text.js';
 import type { DiscordPostAction } from '../../model/index.js';
 import { startSandbox, type SandboxHandle } from '../../sandbox/index.js';
 import { control } from '../../sandbox/testing/client.js';
-import { channelFor, makeDiscordPostHandler } from './discord-post.js';
+import { PostedMessages } from '../posted.js';
+import { channelFor, makeChannelSearch, makeDiscordPostHandler } from './discord-post.js';
 import type { EffectContext } from './types.js';
+import { EffectRefusedError, EffectsDoor } from './door.js';
 
 let sandbox: SandboxHandle;
 beforeAll(async () => {
@@ -19,7 +21,7 @@ beforeEach(async () => {
 });
 
 const logger = pino({ level: 'silent' });
-const ctx = (over: Partial<EffectContext> = {}): EffectContext => ({ dryRun: false, logger, ...over });
+const ctx = (over: Partial<EffectContext> = {}): EffectContext => ({ logger, ...over });
 const discord = () => new DiscordClient({ token: sandbox.info.discordBotToken, apiUrl: sandbox.info.discordApiUrl, postDeadlineMs: 5_000 });
 const messages = async () =>
   (await control(sandbox.info, 'GET', `/discord/messages?channel=${sandbox.info.discordChannelId}`)).body.messages as {
@@ -74,10 +76,12 @@ describe('discord.post handler', () => {
     expect(out.detail).toMatch(/no Discord channel for purpose cost/);
   });
 
-  it('never posts in dry-run', async () => {
+  it('never posts through a closed effects door (dry-run, plan, standby)', async () => {
     const before = (await messages()).length;
-    const handler = makeDiscordPostHandler({ client: discord(), channels: { default: sandbox.info.discordChannelId } });
-    expect((await handler(action('0000000000000000000c'), ctx({ dryRun: true }))).outcome).toBe('skipped');
+    for (const door of [EffectsDoor.closed('dry-run'), EffectsDoor.closed('plan'), EffectsDoor.whileLeading(() => false)]) {
+      const handler = makeDiscordPostHandler({ client: door.discord(discord()), channels: { default: sandbox.info.discordChannelId } });
+      await expect(handler(action('0000000000000000000c'), ctx())).rejects.toBeInstanceOf(EffectRefusedError);
+    }
     expect(await messages()).toHaveLength(before);
   });
 
@@ -107,5 +111,54 @@ describe('discord.post handler', () => {
     const out = await handler(action('0000000000000000000f'), ctx({ priorIntent: { s: 'pending', at: Date.now() - 10 * 60_000 } }));
     expect(out.outcome).toBe('applied');
     expect(await messages()).toHaveLength(before + 1);
+  });
+});
+
+describe('channel search (the channel as the record of what was posted)', () => {
+  const key = (n: number) => `search${String(n).padStart(14, '0')}`;
+  const post = (content: string) =>
+    fetch(`${sandbox.info.discordApiUrl}/v10/channels/${sandbox.info.discordChannelId}/messages`, {
+      method: 'POST',
+      headers: { authorization: `Bot ${sandbox.info.discordBotToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ content }),
+    });
+
+  it('pages back past 100 newer messages to find a ref, and stops at the page cap or at `since`', async () => {
+    await post(`old notice\n${refLine(key(1))}`);
+    for (let i = 0; i < 130; i++) await post(`chatter ${i}`);
+    const channels = { default: sandbox.info.discordChannelId };
+    const deep = await makeChannelSearch({ client: discord(), channels })('approvals', [key(1), key(2)], 0);
+    expect(deep.found.has(key(1))).toBe(true);
+    expect(deep.found.has(key(2))).toBe(false);
+    expect(deep).toMatchObject({ complete: true });
+    expect(deep.pages).toBeGreaterThanOrEqual(2);
+
+    const capped = await makeChannelSearch({ client: discord(), channels, maxPages: 1 })('approvals', [key(1)], 0);
+    expect(capped).toMatchObject({ complete: false, pages: 1 });
+    expect(capped.found.size).toBe(0);
+    // nothing can be older than `since`: one page is enough to know
+    const recentOnly = await makeChannelSearch({ client: discord(), channels })('approvals', [key(1)], Date.now() + 60_000);
+    expect(recentOnly).toMatchObject({ complete: true, pages: 1 });
+  });
+
+  it('PostedMessages remembers what it found, searches an absence again unless final', async () => {
+    let searches = 0;
+    const search = makeChannelSearch({ client: discord(), channels: { default: sandbox.info.discordChannelId } });
+    const counted: typeof search = (...args) => {
+      searches++;
+      return search(...args);
+    };
+    const posted = new PostedMessages(counted, logger);
+    await post(`notice\n${refLine(key(3))}`);
+    const since = Date.now() - 60_000;
+    expect([...(await posted.lookup('approvals', [{ key: key(3), since }])).keys()]).toEqual([key(3)]);
+    await posted.lookup('approvals', [{ key: key(3), since }]);
+    expect(searches).toBe(1);
+    await posted.lookup('approvals', [{ key: key(4), since }]);
+    await posted.lookup('approvals', [{ key: key(4), since }]);
+    expect(searches).toBe(3);
+    await posted.lookup('approvals', [{ key: key(5), since, final: true }]);
+    await posted.lookup('approvals', [{ key: key(5), since, final: true }]);
+    expect(searches).toBe(4);
   });
 });

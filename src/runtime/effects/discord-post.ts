@@ -37,6 +37,39 @@ function isOurs(message: DiscordMessage, key: string): boolean {
   return message.content.split('\n').some((line) => line === ref);
 }
 
+/** What a channel search found: message id per idempotency key, and whether it reached back far enough. */
+export interface ChannelSearchResult {
+  found: Map<string, string>;
+  /** false when the page cap stopped the search before it reached `since` */
+  complete: boolean;
+  pages: number;
+}
+
+export type ChannelSearch = (purpose: DiscordPostAction['purpose'], keys: readonly string[], since: number, signal?: AbortSignal) => Promise<ChannelSearchResult>;
+
+/**
+ * Looks for our messages (ref line or nonce) in a purpose's channel, paging back (100 a page, newest first)
+ * until a message older than `since` — the earliest moment any of them could have been posted — or the
+ * page cap. The channel, not a local file, is then the record of what was announced.
+ */
+export function makeChannelSearch(opts: { client: DiscordApi; channels: DiscordChannels; maxPages?: number }): ChannelSearch {
+  const maxPages = opts.maxPages ?? 10;
+  return async (purpose, keys, since, signal) => {
+    const found = new Map<string, string>();
+    const channelId = channelFor(opts.channels, purpose);
+    if (!channelId || keys.length === 0) return { found, complete: true, pages: 0 };
+    let before: string | undefined;
+    for (let pages = 1; pages <= maxPages; pages++) {
+      const page = await opts.client.recent(channelId, 100, { ...(signal ? { signal } : {}), ...(before ? { before } : {}) });
+      for (const m of page) for (const k of keys) if (!found.has(k) && isOurs(m, k)) found.set(k, m.id);
+      const oldest = page.at(-1);
+      if (found.size === keys.length || page.length < 100 || !oldest || oldest.createdAt < since) return { found, complete: true, pages };
+      before = oldest.id;
+    }
+    return { found, complete: false, pages: maxPages };
+  };
+}
+
 /**
  * The `discord.post` effect. The executor records the intent in the ledger before calling it and merges
  * `action.after` (with the ledger entry confirmed as done, ext = `externalId`) only after it returned
@@ -49,7 +82,6 @@ export function makeDiscordPostHandler(opts: DiscordPostHandlerOptions): EffectH
   const now = opts.now ?? Date.now;
 
   return async (action: DiscordPostAction, ctx: EffectContext): Promise<EffectOutcome> => {
-    if (ctx.dryRun) return { outcome: 'skipped', detail: 'dry-run' };
     const channelId = channelFor(opts.channels, action.purpose);
     if (!channelId) {
       return {

@@ -6,7 +6,7 @@ import type { ScaleAction } from '../../model/index.js';
 import { makeScaleHandler } from './kubernetes-scale.js';
 
 const NS = 'openclaw';
-const ctx = { dryRun: false, logger: pino({ level: 'silent' }) };
+const ctx = { logger: pino({ level: 'silent' }) };
 
 const action = (kind: ScaleAction['kind'], name: string, replicas: number, restore = false): ScaleAction => ({
   type: 'k8s.scale',

@@ -11,7 +11,6 @@ export type Scaler = Pick<KubernetesScaler, 'scaleDown' | 'restore'>;
  */
 export function makeScaleHandler(scaler: Scaler): EffectHandler<ScaleAction> {
   return async (action, ctx) => {
-    if (ctx.dryRun) return { outcome: 'skipped', detail: 'dry-run' };
     const ref = { kind: action.kind, namespace: action.namespace, name: action.name };
     const label = `${action.kind} ${action.namespace}/${action.name}`;
     try {

@@ -5,12 +5,14 @@ import {
   readProcess,
   redactCommand,
   selfIdentity,
-  sendSignal,
   type SelfIdentity,
+  type SignalResult,
 } from '../../clients/process/index.js';
 import type { EffectHandler } from './types.js';
 
 export interface KillHandlerOptions {
+  /** how a signal is sent: the effects door's `signal`, which refuses in dry-run, `plan` and on standbys */
+  send: (pid: number, signal: NodeJS.Signals) => SignalResult;
   /** MC_HOST_ROOT: where /proc is read for the re-checks (default `/`) */
   root?: string;
   self?: SelfIdentity;
@@ -26,7 +28,7 @@ type Verdict = 'ok' | 'gone' | 'changed' | `protected:${string}`;
  * pid 1, this process, its parent and anything gateway-like are refused even if the action names them.
  * Never throws for a kill that did not happen — a retry would only repeat it; the outcome says what came of it.
  */
-export function makeKillHandler(opts: KillHandlerOptions = {}): EffectHandler<KillAction> {
+export function makeKillHandler(opts: KillHandlerOptions): EffectHandler<KillAction> {
   const root = opts.root ?? '/';
   const self = opts.self ?? selfIdentity();
   const pollMs = opts.pollMs ?? 100;
@@ -41,7 +43,6 @@ export function makeKillHandler(opts: KillHandlerOptions = {}): EffectHandler<Ki
   };
 
   return async (action, ctx) => {
-    if (ctx.dryRun) return { outcome: 'skipped', detail: 'dry-run' };
     const report: string[] = [];
     const termed: KillAction['targets'] = [];
     for (const t of action.targets) {
@@ -50,7 +51,7 @@ export function makeKillHandler(opts: KillHandlerOptions = {}): EffectHandler<Ki
         report.push(`${t.pid}:${v}`);
         continue;
       }
-      const r = sendSignal(t.pid, 'SIGTERM');
+      const r = opts.send(t.pid, 'SIGTERM');
       if (r === 'sent') termed.push(t);
       else report.push(`${t.pid}:${r}`);
     }
@@ -74,7 +75,7 @@ export function makeKillHandler(opts: KillHandlerOptions = {}): EffectHandler<Ki
         report.push(`${t.pid}:${v === 'gone' ? 'terminated' : v}`);
         continue;
       }
-      const r = sendSignal(t.pid, 'SIGKILL');
+      const r = opts.send(t.pid, 'SIGKILL');
       report.push(`${t.pid}:${r === 'sent' ? 'killed' : r}`);
       if (r === 'sent') killed++;
     }

@@ -10,9 +10,8 @@ export interface EffectOutcome {
 }
 
 export interface EffectContext {
-  /** dry-run never reaches a handler; handlers may still assert it */
-  dryRun: boolean;
   logger: Logger;
+  /** aborted at the shutdown drain deadline: in-flight calls stop instead of outliving the process */
   signal?: AbortSignal;
   /**
    * For an action with an intent recorded in a ledger before the call: the entry as it stood before this

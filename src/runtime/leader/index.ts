@@ -58,6 +58,7 @@ export async function createElector(settings: ElectionSettings, deps: ElectorDep
     path,
     identity,
     retryPeriodMs: timing.retryPeriodMs,
+    unreadableStaleAfterMs: timing.leaseDurationMs,
     ...(deps.callbacks ? { callbacks: deps.callbacks } : {}),
     ...(deps.logger ? { logger: deps.logger } : {}),
   });
@@ -66,6 +67,7 @@ export async function createElector(settings: ElectionSettings, deps: ElectorDep
 export { LeaseElector, type LeaseElectorOptions } from './lease-elector.js';
 export { LockFileElector, pidAlive, type LockFileElectorOptions } from './lock-file-elector.js';
 export { SingleElector } from './single-elector.js';
+export { PassiveElector } from './passive-elector.js';
 export { defaultIdentity } from './identity.js';
 export { DEFAULT_LEASE_TIMING, validateLeaseTiming, fromSeconds, type LeaseTiming } from './timing.js';
 export { LeaderElectionConfigError, type LeaderCallbacks, type LeaderElector, type ElectionLogger } from './types.js';

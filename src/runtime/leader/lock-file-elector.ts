@@ -1,7 +1,8 @@
 /**
  * Leader election outside Kubernetes: an exclusive lock file created with `wx` (O_CREAT|O_EXCL),
- * holding pid, hostname and start time. A lock whose pid is dead on this host is stale and taken
- * over under a second exclusive "takeover" file, so two contenders cannot both remove it.
+ * holding pid, hostname and start time. A lock whose pid is dead on this host, or whose holder cannot be read
+ * (torn, garbage, unreadable) and that is older than the lease duration, is stale and taken over under a second
+ * exclusive "takeover" file, so two contenders cannot both remove it.
  */
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -15,6 +16,8 @@ export interface LockFileElectorOptions {
   identity: string;
   /** How often a standby retries and a leader re-checks that the file is still ours. */
   retryPeriodMs?: number;
+  /** A lock whose holder cannot be read is taken over once older than this (the lease duration); default 15 s. */
+  unreadableStaleAfterMs?: number;
   callbacks?: LeaderCallbacks;
   logger?: ElectionLogger;
   /** pid liveness check; injectable for tests. */
@@ -33,8 +36,8 @@ const lockSchema = z.object({
 });
 export type LockContent = z.infer<typeof lockSchema>;
 
-/** An empty or unparseable lock older than this was left by a crash between create and write. */
-const TORN_LOCK_GRACE_MS = 5_000;
+/** A lock or guard file younger than this may still be being written by its creator. */
+const DEFAULT_UNREADABLE_STALE_MS = 15_000;
 
 export function pidAlive(pid: number): boolean {
   try {
@@ -55,6 +58,7 @@ export class LockFileElector implements LeaderElector {
   readonly identity: string;
   private readonly path: string;
   private readonly retryPeriodMs: number;
+  private readonly unreadableStaleAfterMs: number;
   private readonly callbacks: LeaderCallbacks;
   private readonly log: ElectionLogger;
   private readonly isAlive: (pid: number) => boolean;
@@ -69,6 +73,7 @@ export class LockFileElector implements LeaderElector {
     this.path = opts.path;
     this.identity = opts.identity;
     this.retryPeriodMs = opts.retryPeriodMs ?? 2_000;
+    this.unreadableStaleAfterMs = opts.unreadableStaleAfterMs ?? DEFAULT_UNREADABLE_STALE_MS;
     this.callbacks = opts.callbacks ?? {};
     this.log = opts.logger ?? silentLogger;
     this.isAlive = opts.isAlive ?? pidAlive;
@@ -122,14 +127,28 @@ export class LockFileElector implements LeaderElector {
     this.log.info({ lockFile: this.path }, 'Released controller lock file');
   }
 
-  /** Reads the lock; undefined when absent, 'torn' when present but not (yet) valid. */
+  describeHolder(): string | null {
+    if (this.leading) return this.identity;
+    const lock = this.readLockQuietly();
+    if (lock === undefined) return null;
+    if (lock === 'torn') {
+      const age = this.ageMs(this.path);
+      return `unreadable lock file ${this.path}${age === null ? '' : ` (${Math.round(age / 1000)} s old; taken over once older than ${Math.round(this.unreadableStaleAfterMs / 1000)} s)`}`;
+    }
+    return `${lock.identity} (pid ${lock.pid} on ${lock.hostname}, since ${new Date(lock.startedAt).toISOString()}; lock file ${this.path})`;
+  }
+
+  /**
+   * Reads the lock; undefined when absent, 'torn' when its holder cannot be read (being written, garbage, or a
+   * file we may not read).
+   */
   readLock(): LockContent | 'torn' | undefined {
     let text: string;
     try {
       text = readFileSync(this.path, 'utf8');
     } catch (err) {
       if (errno(err) === 'ENOENT') return undefined;
-      throw err;
+      return 'torn';
     }
     try {
       const parsed = lockSchema.safeParse(JSON.parse(text));
@@ -187,14 +206,17 @@ export class LockFileElector implements LeaderElector {
     return this.takeOver(lock);
   }
 
-  private isStale(lock: LockContent | 'torn'): boolean {
-    if (lock === 'torn') {
-      try {
-        return Date.now() - statSync(this.path).mtimeMs > TORN_LOCK_GRACE_MS;
-      } catch {
-        return false;
-      }
+  private ageMs(path: string): number | null {
+    try {
+      return Date.now() - statSync(path).mtimeMs;
+    } catch {
+      return null;
     }
+  }
+
+  private isStale(lock: LockContent | 'torn'): boolean {
+    // a holder that cannot be read had a lease period to finish writing it
+    if (lock === 'torn') return (this.ageMs(this.path) ?? 0) > this.unreadableStaleAfterMs;
     // Another host's pid cannot be checked from here: never steal it.
     if (lock.hostname !== this.me.hostname) return false;
     // Our own pid in an old lock is a previous incarnation (containers restart as pid 1).
@@ -219,7 +241,9 @@ export class LockFileElector implements LeaderElector {
       if (again !== undefined && !unchanged) return false;
       if (again !== undefined) {
         this.log.warn(
-          { lockFile: this.path, stalePid: stale === 'torn' ? null : stale.pid },
+          stale === 'torn'
+            ? { lockFile: this.path, keptAs: `${this.path}.stale`, reason: `holder unreadable for more than ${Math.round(this.unreadableStaleAfterMs / 1000)} s` }
+            : { lockFile: this.path, keptAs: `${this.path}.stale`, stalePid: stale.pid, reason: 'holder process is gone' },
           'Taking over a stale controller lock file',
         );
         // rename, not unlink: keeps the evidence for an operator and is atomic.
@@ -241,7 +265,7 @@ export class LockFileElector implements LeaderElector {
       const content = lockSchema.safeParse(JSON.parse(readFileSync(guard, 'utf8')));
       const abandoned = content.success
         ? content.data.hostname === this.me.hostname && !this.isAlive(content.data.pid) && content.data.pid !== this.me.pid
-        : Date.now() - statSync(guard).mtimeMs > TORN_LOCK_GRACE_MS;
+        : (this.ageMs(guard) ?? 0) > this.unreadableStaleAfterMs;
       if (abandoned) unlinkSync(guard);
     } catch {
       // raced with its owner finishing: fine

@@ -10,11 +10,13 @@ export interface LeaderCallbacks {
 
 export interface LeaderElector {
   readonly identity: string;
-  readonly kind: 'lease' | 'lockfile' | 'single';
+  readonly kind: 'lease' | 'lockfile' | 'single' | 'passive';
   /** True only while leadership is held and fresh; standbys read but never write. */
   isLeader(): boolean;
   /** The last observed holder (ourselves when leading), null when none is known. */
   currentHolder(): string | null;
+  /** The holder as an operator needs it in an error (pid, host, since when), when the elector knows more than an identity. */
+  describeHolder?(): string | null;
   /** One acquisition attempt, for `once`: true means we lead until release(). */
   tryAcquire(): Promise<boolean>;
   /** Background acquire-then-renew loop; returns at once. */

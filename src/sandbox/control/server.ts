@@ -26,6 +26,10 @@ export interface ControlOptions {
   log: (line: string) => void;
 }
 
+const DiscordSettings = z.strictObject({
+  nonceWindowMs: z.number().int().min(0),
+});
+
 const Timestamps = z.strictObject({
   created_at: z.string().optional(),
   updated_at: z.string().optional(),
@@ -62,6 +66,15 @@ export function createControlServer(opts: ControlOptions): Server {
       const channel = url.searchParams.get('channel');
       const messages = channel === null ? opts.discordStore.allMessages() : (opts.discordStore.channels.get(channel)?.messages ?? []);
       sendJson(res, 200, { messages });
+    } else if (path === '/discord/settings' && method === 'GET') {
+      sendJson(res, 200, { nonceWindowMs: opts.discordStore.nonceWindowMs });
+    } else if (path === '/discord/settings' && method === 'PUT') {
+      const parsed = DiscordSettings.safeParse(await jsonBody(req));
+      if (!parsed.success) sendJson(res, 400, { error: 'invalid discord settings', issues: parsed.error.issues });
+      else {
+        opts.discordStore.nonceWindowMs = parsed.data.nonceWindowMs;
+        sendJson(res, 200, { nonceWindowMs: opts.discordStore.nonceWindowMs });
+      }
     } else {
       const m = /^\/mc\/tasks\/([^/]+)\/timestamps$/.exec(path);
       if (!m || method !== 'PATCH') return false;

@@ -39,14 +39,31 @@ describe('discord fake', () => {
     expect(missing.body).toEqual({ message: 'Unknown Channel', code: 10003 });
   });
 
-  it('posts a message and lists posts oldest first', async () => {
+  it('posts a message and lists posts newest first, paging back with before', async () => {
     const a = await discord('POST', messages(), { content: 'first', allowed_mentions: { parse: [] } });
     const b = await discord('POST', messages(), { content: 'second', embeds: [{ title: 't', description: 'd' }] });
     expect(a.status).toBe(200);
     expect(a.body).toMatchObject({ channel_id: sandbox.info.discordChannelId, content: 'first', author: { bot: true } });
     expect(a.body.id).toMatch(/^\d{17,20}$/);
     const list = await discord('GET', `${messages()}?limit=2`);
-    expect(list.body.map((m: any) => m.id)).toEqual([a.body.id, b.body.id]);
+    expect(list.body.map((m: any) => m.id)).toEqual([b.body.id, a.body.id]);
+    const older = await discord('GET', `${messages()}?limit=1&before=${b.body.id}`);
+    expect(older.body.map((m: any) => m.id)).toEqual([a.body.id]);
+    expect((await discord('GET', `${messages()}?before=x`)).status).toBe(400);
+  });
+
+  it('deduplicates a nonce only within the window, which the control API sets', async () => {
+    expect((await control(sandbox.info, 'GET', '/discord/settings')).body).toEqual({ nonceWindowMs: 300_000 });
+    expect((await control(sandbox.info, 'PUT', '/discord/settings', { nonceWindowMs: -1 })).status).toBe(400);
+    const set = await control(sandbox.info, 'PUT', '/discord/settings', { nonceWindowMs: 0 });
+    expect(set).toMatchObject({ status: 200, body: { nonceWindowMs: 0 } });
+    try {
+      const first = await discord('POST', messages(), { content: 'w', nonce: 'window-0', enforce_nonce: true });
+      const again = await discord('POST', messages(), { content: 'w', nonce: 'window-0', enforce_nonce: true });
+      expect(again.body.id).not.toBe(first.body.id);
+    } finally {
+      await control(sandbox.info, 'PUT', '/discord/settings', { nonceWindowMs: 300_000 });
+    }
   });
 
   it('returns the first message for a repeated nonce with enforce_nonce', async () => {

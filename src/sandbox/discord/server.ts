@@ -130,7 +130,12 @@ export function createDiscordServer(opts: DiscordOptions): Server {
     if (method === 'GET') {
       const raw = Number(url.searchParams.get('limit') ?? '50');
       const limit = Number.isInteger(raw) ? Math.min(Math.max(raw, 1), 100) : 50;
-      send(res, 200, channel.messages.slice(-limit));
+      const before = url.searchParams.get('before');
+      if (before !== null && !/^\d{1,20}$/.test(before)) {
+        send(res, 400, { message: 'Invalid Form Body', code: 50035, errors: { before: { _errors: [{ code: 'NUMBER_TYPE_COERCE', message: `Value "${before}" is not snowflake.` }] } } });
+        return;
+      }
+      send(res, 200, opts.store.page(channel, limit, before ?? undefined));
       return;
     }
 

@@ -62,6 +62,11 @@ export class DiscordStore {
   readonly channels = new Map<string, ChannelRow>();
   /** `${authorId}:${nonce}` → first message and when it was sent */
   private readonly nonces = new Map<string, { message: DiscordMessageRow; at: number }>();
+  /**
+   * How long a nonce deduplicates (Discord: "the past few minutes"). Settable through the control API so a
+   * test can show what happens beyond the window without waiting five minutes.
+   */
+  nonceWindowMs = NONCE_WINDOW_MS;
 
   addChannel(name: string): ChannelRow {
     const row: ChannelRow = { id: snowflake(), type: 0, guild_id: this.guildId, name, position: this.channels.size, messages: [] };
@@ -72,13 +77,22 @@ export class DiscordStore {
   /** The first message with this nonce from this author within the window, if any. */
   recentByNonce(authorId: string, nonce: string | number, now = Date.now()): DiscordMessageRow | null {
     const hit = this.nonces.get(`${authorId}:${nonce}`);
-    return hit && now - hit.at < NONCE_WINDOW_MS ? hit.message : null;
+    return hit && now - hit.at < this.nonceWindowMs ? hit.message : null;
   }
 
   rememberNonce(message: DiscordMessageRow, now = Date.now()): void {
     if (message.nonce === null) return;
-    for (const [key, hit] of this.nonces) if (now - hit.at >= NONCE_WINDOW_MS) this.nonces.delete(key);
+    for (const [key, hit] of this.nonces) if (now - hit.at >= this.nonceWindowMs) this.nonces.delete(key);
     this.nonces.set(`${message.author.id}:${message.nonce}`, { message, at: now });
+  }
+
+  /**
+   * A page of a channel's history as Discord's GET messages answers it: newest first, at most `limit`, only
+   * messages older than `before` (a message id) when given.
+   */
+  page(channel: ChannelRow, limit: number, before?: string): DiscordMessageRow[] {
+    const older = before === undefined ? channel.messages : channel.messages.filter((m) => BigInt(m.id) < BigInt(before));
+    return older.slice(-limit).reverse();
   }
 
   allMessages(): DiscordMessageRow[] {

@@ -1,0 +1,1 @@
+export { JsonStateFile, type StateFile, type StateRead } from './json-file.js';
