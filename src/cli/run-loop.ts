@@ -98,7 +98,7 @@ export async function runLoop(config: Config, logger: Logger): Promise<void> {
       );
   // The one door every write goes through: shut for a dry run, open only while this instance leads.
   const door = dryRun ? EffectsDoor.closed('dry-run') : EffectsDoor.whileLeading(() => leader.isLeader());
-  const mc = missionControl(config, logger, door, lifetime.signal);
+  const mc = missionControl(config, logger, door, { signal: lifetime.signal });
   const gateway = gatewaySource(config, logger, { sessionChanged: (k) => enqueueSession(k), restarted: () => resyncAll() });
   let bootstrapOnTakeover = false;
   onTakeover = () => {
@@ -227,6 +227,16 @@ export async function runLoop(config: Config, logger: Logger): Promise<void> {
       { boards: config.mc.boardIds, dryRun, ...(dryRun ? { writes: 'none: every effect is refused' } : {}), elector: leader.kind, identity: leader.identity },
       'mc-controller running',
     );
+  // After the first pass a person watching sees that silence means waiting, not hanging.
+  void controller.idle().then(() => {
+    if (!shutdown.shuttingDown) logger.info(waitingLine(config.mc.boardIds.length, controller.nextResyncAt));
+  });
   await stopped;
   clearInterval(leaderGauge);
+}
+
+/** `watching 2 boards; next resync in 30 s` */
+export function waitingLine(boards: number, nextResyncAt: number | null, now = Date.now()): string {
+  const next = nextResyncAt === null ? '' : `; next resync in ${Math.max(0, Math.round((nextResyncAt - now) / 1000))} s`;
+  return `watching ${boards} board${boards === 1 ? '' : 's'}${next}`;
 }

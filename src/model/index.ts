@@ -4,6 +4,7 @@ export * from './conditions.js';
 export * from './cost.js';
 export * from './hash.js';
 export * from './kill-pattern.js';
+export * from './messages.js';
 export * from './reconciler.js';
 export * from './session.js';
 export * from './settings.js';

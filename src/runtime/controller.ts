@@ -17,6 +17,7 @@ import type { EffectsDoor } from './effects/door.js';
 import { jittered } from './backoff.js';
 import { Executor, ExecutionError, type AppliedEntry, type Handlers, type PlannedEntry, type TaskContext } from './executor.js';
 import type { GatewaySource } from './gateway-source.js';
+import { actionLine } from './plan-printer.js';
 import type { GlobalStateFile } from './global-state.js';
 import type { PostedMessages } from './posted.js';
 import { WorkQueue, type QueueHooks } from './queue.js';
@@ -50,6 +51,8 @@ export interface ControllerOptions {
   /** what is already in the Discord channels, for global planners whose ledger is only a local cache */
   posted?: PostedMessages;
   metrics?: ControllerMetrics;
+  /** plan only: custom fields counted as bound (the ones `run` would bootstrap before its first pass) */
+  assumeBoundFields?: readonly string[];
   /** aborted at the shutdown drain deadline: in-flight effects stop instead of outliving the process */
   signal?: AbortSignal;
 }
@@ -143,6 +146,7 @@ export class Controller {
     for (const boardId of this.o.boardIds) {
       try {
         const r = await this.store.refresh(boardId);
+        for (const f of this.o.assumeBoundFields ?? []) this.store.state(boardId).boundFields.add(f);
         for (const id of r.changedTaskIds) changed.add(taskKey(boardId, id));
         this.o.metrics?.synced?.('mission-control', true);
       } catch (err) {
@@ -302,7 +306,7 @@ export class Controller {
         applied = [...applied, ...(await this.executor.apply(again.admitted, ctx, now))];
       }
       if (applied.some((e) => e.action === 'discord.post' && e.outcome === 'applied')) this.admission.discordSucceeded(key);
-      for (const e of applied) log.info({ reconciler: e.reconciler, action: e.action, outcome: e.outcome }, `${e.action}: ${e.reason}`);
+      for (const e of applied) log.info({ reconciler: e.reconciler, action: e.action, outcome: e.outcome }, actionLine(e));
       // A newly linked session: its pushes now reach this task, and the readers of a linked session look at
       // once instead of at the next resync.
       if (ref && this.relinked(ref.boardId, ctx!.task)) requeueAfterMs = 0;
@@ -310,7 +314,7 @@ export class Controller {
     } catch (err) {
       if (!(err instanceof ExecutionError)) throw err;
       for (const e of err.entries)
-        log[e.outcome === 'failed' ? 'warn' : 'info']({ reconciler: e.reconciler, action: e.action, outcome: e.outcome, detail: e.detail }, `${e.action}: ${e.reason}`);
+        log[e.outcome === 'failed' ? 'warn' : 'info']({ reconciler: e.reconciler, action: e.action, outcome: e.outcome, detail: e.detail }, actionLine(e));
       // Only Discord failed: back off the posts of this key on their own, so an outage never holds back the
       // key's other concerns (the watchdog keeps reacting to events and resyncs meanwhile).
       if (err.entries.every((e) => e.outcome !== 'failed' || e.action === 'discord.post')) {
@@ -323,13 +327,14 @@ export class Controller {
   }
 
   /** One full pass: sync, then every key once (bounded concurrency, no retries). For `once` and `plan`. */
-  async pass(mode: Mode): Promise<PassReport> {
+  async pass(mode: Mode, onKeyDone?: (done: number, total: number) => void): Promise<PassReport> {
     const before = { ...this.o.mc.stats };
     await this.sync(mode);
     const keys = this.allKeys();
     const limit = pLimit(this.o.loop.concurrency);
     const entries: (PlannedEntry | AppliedEntry)[] = [];
     const failures: KeyReport[] = [];
+    let done = 0;
     await Promise.all(
       keys.map((key) =>
         limit(async () => {
@@ -340,6 +345,7 @@ export class Controller {
             entries.push(...own);
             failures.push({ key, entries: own, error: (err as Error).message });
           }
+          onKeyDone?.(++done, keys.length);
         }),
       ),
     );
@@ -395,8 +401,8 @@ export class Controller {
             this.store.upsertApproval(e.approval);
             const tasks = linkedTasks(e.approval);
             for (const id of tasks) this.queue?.add(taskKey(boardId, id));
-            // an approval linked to no task is a global concern's
-            if (tasks.length === 0) for (const r of this.globalReconcilers) if (r.scope === 'global') this.queue?.add(r.key);
+            // an approval linked to no task (or only to deleted ones) is a global concern's
+            if (tasks.every((id) => !this.store.state(boardId).tasks.has(id))) for (const r of this.globalReconcilers) if (r.scope === 'global') this.queue?.add(r.key);
           },
           onError: (err) => this.o.logger.debug({ boardId, err: err.message }, 'approval stream interrupted; reconnecting'),
         }),
@@ -463,9 +469,14 @@ export class Controller {
     await run;
     this.resyncing = null;
     if (this.stopped) return;
-    this.resyncTimer = setTimeout(() => void this.resync(), jittered(this.o.loop.resyncMs));
+    const delay = jittered(this.o.loop.resyncMs);
+    this.nextResyncAt = Date.now() + delay;
+    this.resyncTimer = setTimeout(() => void this.resync(), delay);
     this.resyncTimer.unref();
   }
+
+  /** When the next safety-net resync is due (null before the first). */
+  nextResyncAt: number | null = null;
 
   async idle(): Promise<void> {
     await this.queue?.idle();

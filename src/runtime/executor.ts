@@ -28,6 +28,8 @@ export interface PlannedEntry {
   action: ActionType;
   reason: string;
   idempotencyKey: string;
+  /** the task's title, for people (tables, log lines); absent on global keys */
+  title?: string;
   /** one readable line: what would change or be sent */
   summary: string;
   diff?: FieldDiff[];
@@ -120,6 +122,7 @@ export class Executor {
         action: a.type,
         reason: a.reason,
         idempotencyKey: a.idempotencyKey,
+        ...(ctx ? { title: ctx.task.title } : {}),
         summary: '',
       };
       if (a.type === 'task.patch' && ctx && status) {

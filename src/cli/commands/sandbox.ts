@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { CliExit, EXIT } from '../exit-codes.js';
-import { startEmbedded } from '../embedded.js';
+import { embeddedEnv, exportLines, startEmbedded } from '../embedded.js';
 
 export function registerSandbox(program: Command): void {
   program
@@ -12,7 +12,8 @@ export function registerSandbox(program: Command): void {
     .option('--control-port <port>', 'control API port (default: a free one)')
     .option('--gateway-port <port>', 'gateway simulator port (default: a free one)')
     .option('--streams <mode>', "SSE timing: upstream (poll every 2 s, like the real backend) | instant (also push on every change)", 'upstream')
-    .action(async (opts: { seed: string; streams: string; mcPort?: string; discordPort?: string; controlPort?: string; gatewayPort?: string }) => {
+    .option('--env', 'print `export MC_API_URL=… MC_AUTH_TOKEN=…` lines a shell can source instead of the JSON line')
+    .action(async (opts: { seed: string; streams: string; mcPort?: string; discordPort?: string; controlPort?: string; gatewayPort?: string; env?: boolean }) => {
       if (opts.seed !== 'demo' && opts.seed !== 'empty') throw new CliExit(EXIT.invalid, `--seed must be demo or empty, not ${opts.seed}`);
       if (opts.streams !== 'upstream' && opts.streams !== 'instant') {
         throw new CliExit(EXIT.invalid, `--streams must be upstream or instant, not ${opts.streams}`);
@@ -33,7 +34,8 @@ export function registerSandbox(program: Command): void {
           gateway: port(opts.gatewayPort, '--gateway-port'),
         },
       });
-      process.stdout.write(`${JSON.stringify(sandbox.info)}\n`);
+      // The JSON keys are the sandbox's own names; --env maps them to the variables the controller reads.
+      process.stdout.write(opts.env ? `${exportLines(embeddedEnv(sandbox.info))}\n` : `${JSON.stringify(sandbox.info)}\n`);
       await new Promise<void>((resolve) => {
         const stop = () => resolve();
         process.once('SIGTERM', stop);

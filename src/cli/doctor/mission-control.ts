@@ -3,6 +3,7 @@ import type { Config } from '../../config/index.js';
 import type { MissionControlApi } from '../../clients/mission-control/api.js';
 import { isMissionControlError } from '../../clients/mission-control/errors.js';
 import { DESIRED_FIELDS, type Board, type FieldDefinition } from '../../model/index.js';
+import { NOT_CONFIGURED } from '../context.js';
 import { errorText, fail, pass, skip, warn, type CheckResult } from './check.js';
 import { singleWriterCheck } from './writers.js';
 
@@ -63,7 +64,7 @@ export async function missionControlChecks(config: Config, mc: MissionControlApi
       fail(
         'mission control',
         'not configured (MC_API_URL unset)',
-        'set MC_API_URL, MC_AUTH_TOKEN and MC_BOARD_ID, or api_url/board_id in config/mission-control-ids.json and auth_token in its .local.json',
+        NOT_CONFIGURED,
       ),
     ];
   }

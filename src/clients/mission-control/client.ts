@@ -56,6 +56,8 @@ export interface MissionControlClientOptions {
   maxPages?: number;
   /** reconnect timing of the SSE streams */
   stream?: StreamTuning;
+  /** called after each page of a listing (progress of a long read on a terminal) */
+  onPage?: (page: { path: string; rows: number; total: number }) => void;
   /** aborting it cancels every request in flight and later (the shutdown's drain deadline) */
   signal?: AbortSignal;
 }
@@ -74,9 +76,11 @@ export class MissionControlClient implements MissionControlApi {
   private readonly log: Logger | undefined;
   private readonly maxPages: number;
   private readonly streamTuning: StreamTuning;
+  private readonly onPage: MissionControlClientOptions['onPage'];
 
   constructor(opts: MissionControlClientOptions) {
     this.log = opts.logger;
+    this.onPage = opts.onPage;
     this.maxPages = opts.maxPages ?? 1_000;
     this.streamTuning = opts.stream ?? {};
     this.http = new HttpTransport({
@@ -308,6 +312,7 @@ export class MissionControlClient implements MissionControlApi {
         fresh++;
       }
       rejected.push(...parsed.rejected);
+      this.onPage?.({ path, rows: items.length, total: page.data.total });
       if (rows.length === 0 || enough?.(parsed.items)) break;
       offset += rows.length;
       if (offset >= page.data.total) break;
