@@ -111,7 +111,8 @@ describe('against a sandbox', () => {
     const plan = await runCli(['plan'], env, { cwd });
     expect(plan.code, plan.stderr).toBe(0);
     expect(plan.stdout).toMatch(/field\/mc_conditions\s+bootstrap\s+field\.create\s+mc_conditions missing; run\/once add it first/);
-    expect(plan.stdout).toMatch(/1 custom field change\(s\) first/);
+    expect(plan.stdout).toMatch(/field\/mc_status\s+bootstrap\s+field\.create\s+mc_status missing; run\/once add it first/);
+    expect(plan.stdout).toMatch(/2 custom field change\(s\) first/);
     expect(plan.stdout).toMatch(/Rotate the production API keys\s+approvals\s+discord\.post/);
     const json = jsonLines((await runCli(['plan', '--json'], env, { cwd })).stdout);
     const planned = json.filter((l) => l.reconciler !== 'bootstrap').map((l) => `${l.key} ${l.action}`).sort();

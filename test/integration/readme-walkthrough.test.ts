@@ -118,7 +118,7 @@ describe('README walkthrough', () => {
 
     const bootstrap = await sh('npx mc-controller bootstrap', env);
     expect(bootstrap.code, bootstrap.stderr).toBe(0);
-    expect(bootstrap.stdout).toMatch(/created 1, updated 0, noop 14/);
+    expect(bootstrap.stdout).toMatch(/created 2, updated 0, noop 14/);
     const plan = await sh('npx mc-controller plan', env);
     expect(plan.code, plan.stderr).toBe(0);
     expect(plan.stdout).toMatch(/Rotate the production API keys\s+approvals\s+discord\.post/);
