@@ -19,8 +19,10 @@ mkdir -p "$CACHE"
 
 [[ -x "$NODE_DIR/node" ]] || bash "$MC_ROOT/scripts/install-real-gateway.sh"
 NODE_VERSION="$("$NODE_DIR/node" -v)"
-# The cache key: everything that changes the base. This script's own text is part of it.
-KEY="$(printf '%s\n' "$SUITE" "$NODE_VERSION" "$NPM_SPEC" "$(sha256sum < "${BASH_SOURCE[0]}")" | sha256sum | cut -c1-12)"
+# Bump when the steps below change what ends up in the base.
+RECIPE=1
+# The cache key: everything that changes the base.
+KEY="$(printf '%s\n' "$RECIPE" "$SUITE" "$NODE_VERSION" "$NPM_SPEC" | sha256sum | cut -c1-12)"
 MC_BASE_IMAGE="${MC_BASE_IMAGE:-localhost/mc-controller-base:node${NODE_VERSION#v}-$SUITE-$KEY}"
 
 if podman image exists "$MC_BASE_IMAGE"; then
@@ -64,6 +66,8 @@ podman import \
   --change 'CMD ["node"]' \
   "$TARBALL" "$MC_BASE_IMAGE" >/dev/null
 echo "base image imported: $MC_BASE_IMAGE"
-# Older keys are dead weight.
+# Older keys are dead weight (an old base still used by a built image stays until that image goes).
 find "$CACHE" -maxdepth 1 -name 'rootfs-*.tar' ! -name "rootfs-$KEY.tar" -delete
+podman images --format '{{.Repository}}:{{.Tag}}' | grep '^localhost/mc-controller-base:' | grep -vxF "$MC_BASE_IMAGE" |
+  xargs -r podman rmi >/dev/null 2>&1 || true
 echo "$MC_BASE_IMAGE" >&3
