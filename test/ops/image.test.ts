@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../integration/harness/child.js';
+import { eventually } from '../support/eventually.js';
 import { IMAGE, imagePresent, podman, podmanOk } from '../support/podman.js';
 import { renderKustomization, REPO, type Doc } from '../support/manifests.js';
 import { CONTAINER_TOOLS_HINT, tool } from '../support/tools.js';
@@ -26,23 +27,6 @@ const container = pod?.containers[0];
 
 const SANDBOX_PORTS = { mc: 18000, discord: 18001, control: 18002, gateway: 18003 };
 const DOWNWARD: Record<string, string> = { 'metadata.name': 'mc-controller-0', 'metadata.namespace': 'mc-controller', 'spec.nodeName': 'node-a' };
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    await sleep(250);
-  }
-  throw new Error(`${what} not within ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
-}
 
 /** `podman run` flags for what the pod spec says about the controller container. */
 function deploymentRunFlags(): string[] {
@@ -110,11 +94,11 @@ describe.skipIf(podmanTool.skip || kubectl.skip)(`the image ${IMAGE}, run as the
     await podmanOk(['run', '-d', '--name', `${name}-sandbox`, ...publish, '--read-only', IMAGE, 'sandbox', '--seed', 'demo',
       '--mc-port', String(SANDBOX_PORTS.mc), '--discord-port', String(SANDBOX_PORTS.discord),
       '--control-port', String(SANDBOX_PORTS.control), '--gateway-port', String(SANDBOX_PORTS.gateway)]);
-    info = await until('the sandbox ready line', async () => {
+    info = await eventually('the sandbox ready line', 90_000, async () => {
       const logs = await podmanOk(['logs', `${name}-sandbox`]);
       const line = logs.split('\n').find((l) => l.startsWith('{') && l.includes('mcApiUrl'));
       return line ? (JSON.parse(line) as Record<string, string>) : undefined;
-    });
+    }, 250);
     // Tokens reach the container through a 0600 env file, never podman's argv.
     const envFile = join(work, 'controller.env');
     writeFileSync(envFile, deploymentEnv(info), { mode: 0o600 });
@@ -132,13 +116,13 @@ describe.skipIf(podmanTool.skip || kubectl.skip)(`the image ${IMAGE}, run as the
   const probeUrl = (probe: Doc) => url(String(probe.httpGet.port), probe.httpGet.path);
 
   it('serves the liveness and readiness probes the Deployment names, on the ports it names', async () => {
-    const live = await until('liveness', async () => ((await fetch(probeUrl(container.livenessProbe))).ok ? true : undefined));
+    const live = await eventually('liveness', 90_000, async () => ((await fetch(probeUrl(container.livenessProbe))).ok ? true : undefined), 250);
     expect(live).toBe(true);
     // Ready = synced with the board and the gateway, through the Secret's tokens and the ConfigMap's settings.
-    const body = await until('readiness', async () => {
+    const body = await eventually('readiness', 90_000, async () => {
       const r = await fetch(probeUrl(container.readinessProbe));
       return r.ok ? ((await r.json()) as Doc) : undefined;
-    });
+    }, 250);
     expect(body.role).toBe('leader');
   }, 120_000);
 
@@ -146,16 +130,16 @@ describe.skipIf(podmanTool.skip || kubectl.skip)(`the image ${IMAGE}, run as the
     const service = objects.find((o) => o.kind === 'Service')!;
     const metricsPort = service.spec.ports.find((p: Doc) => p.name === 'metrics');
     expect(ports.get(String(metricsPort.targetPort ?? 'metrics')) ?? metricsPort.targetPort).toBe(ports.get('metrics'));
-    const text = await until('metrics', async () => {
+    const text = await eventually('metrics', 90_000, async () => {
       const r = await fetch(url('metrics', '/metrics'));
       return r.ok ? r.text() : undefined;
-    });
+    }, 250);
     expect(text).toMatch(/^mc_leader(\{[^}]*\})? 1$/m);
     expect(text).toMatch(/^mc_last_sync_timestamp_seconds\{source="mission-control"\} \d/m);
   }, 120_000);
 
   it('passes its own HEALTHCHECK (podman healthcheck run)', async () => {
-    await until('healthy', async () => ((await podman(['healthcheck', 'run', name])).code === 0 ? true : undefined), 60_000);
+    await eventually('healthy', 60_000, async () => ((await podman(['healthcheck', 'run', name])).code === 0 ? true : undefined), 250);
   }, 90_000);
 
   it('runs as uid 1000 and writes only its state dir: the root filesystem is read-only', async () => {
