@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,7 +23,8 @@ const kubectl = tool('kubectl', 'kubectl (its built-in kustomize renders the man
 
 const RULES = join(REPO, 'manifests', 'prometheus', 'mc-controller.rules.yaml');
 const RULE_TESTS = join(REPO, 'manifests', 'prometheus', 'mc-controller.rules.test.yaml');
-const DASHBOARD = JSON.parse(readFileSync(join(REPO, 'manifests', 'grafana', 'mc-controller-dashboard.json'), 'utf8'));
+const GRAFANA = join(REPO, 'manifests', 'grafana');
+const DASHBOARDS = readdirSync(GRAFANA).filter((f) => f.endsWith('.json')).map((f) => ({ file: f, ...JSON.parse(readFileSync(join(GRAFANA, f), 'utf8')) }));
 /** What the ServiceMonitor's target labels would be in the cluster; the dashboard filters on them. */
 const TARGET_LABELS = { namespace: 'mc-controller', pod: 'mc-controller-0', job: 'mc-controller-metrics' };
 const SCRAPE_SECONDS = 1;
@@ -130,9 +131,9 @@ describe.skipIf(prometheus.skip || promtool.skip)('a real Prometheus scraping a 
     expect(loaded.filter((r) => r.state !== 'inactive').map((r) => r.name)).toEqual([]);
   });
 
-  it('answers every dashboard expression (variables substituted): all valid, data for all but the error panels', async () => {
+  it.each(DASHBOARDS.map((d) => [d.file, d] as const))('answers every expression of %s (variables substituted): all valid, data for all but the error panels', async (_file, dashboard) => {
     const substitute = (expr: string) => expr.replaceAll('$namespace', TARGET_LABELS.namespace).replaceAll('$__rate_interval', RATE_INTERVAL);
-    const exprs: string[] = DASHBOARD.panels.flatMap((p: Doc) => (p.targets ?? []).map((t: Doc) => t.expr as string));
+    const exprs: string[] = dashboard.panels.flatMap((p: Doc) => (p.targets ?? []).map((t: Doc) => t.expr as string));
     expect(exprs.length).toBeGreaterThan(10);
     const empty: string[] = [];
     for (const expr of exprs) {
@@ -143,7 +144,7 @@ describe.skipIf(prometheus.skip || promtool.skip)('a real Prometheus scraping a 
     console.log(`[prometheus] ${exprs.length} dashboard expressions, ${exprs.length - empty.length} with data; empty: ${empty.join(' | ') || 'none'}`);
     for (const expr of empty) expect(EMPTY_WHEN_HEALTHY.some((re) => re.test(expr)), `no data for ${expr}`).toBe(true);
     // The namespace variable's own query.
-    const ns = DASHBOARD.templating.list.find((v: Doc) => v.name === 'namespace');
+    const ns = dashboard.templating.list.find((v: Doc) => v.name === 'namespace');
     const metric = /label_values\((\w+), namespace\)/.exec(ns.query.query)![1]!;
     const values = (await (await fetch(`${api}/api/v1/label/namespace/values?match[]=${metric}`)).json()) as { data: string[] };
     expect(values.data).toContain(TARGET_LABELS.namespace);
