@@ -24,6 +24,7 @@ import { GatewayDriver } from './driver.js';
 import { startMockProvider } from './mock-provider.js';
 import { realGatewayInstalled, startRealGateway } from './real-gateway.js';
 import { contractEnv } from './controller-stage.js';
+import { eventually } from '../support/eventually.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
@@ -35,22 +36,7 @@ interface CostTarget {
   stop(): Promise<void>;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function eventually<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (error) {
-      last = error;
-    }
-    await sleep(500);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-}
 
 async function simulatorTarget(): Promise<CostTarget> {
   const { sim, control, close } = await startSimulatorWithControl({});

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayClient, GatewayError, gatewaySupports } from '../../src/clients/gateway/index.js';
 import type { Session } from '../../src/model/index.js';
+import { eventually } from '../support/eventually.js';
 
 export interface ContractTarget {
   url: string;
@@ -34,20 +35,6 @@ export interface ContractOptions {
 
 const SUBAGENT_KEY = /^agent:main:subagent:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-async function eventually<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-}
 
 /** More scenarios that reuse this describe's gateway (one real gateway start); they get the started target. */
 export type ContractExtension = (target: () => ContractTarget, opts: ContractOptions) => void;
