@@ -384,6 +384,8 @@ export class Controller {
         },
       },
     );
+    // the streams start from before the first listing, so nothing changed in between waits for the next resync
+    const listedFrom = Date.now();
     await this.resync();
     // stopped while the first sync ran (a signal during start-up): open nothing that would outlive the stop
     if (this.stopped) return;
@@ -395,6 +397,7 @@ export class Controller {
             if (e.taskId) this.queue?.add(taskKey(boardId, e.taskId));
           },
           onError: (err) => this.o.logger.debug({ boardId, err: err.message }, 'task stream interrupted; reconnecting'),
+          since: listedFrom,
         }),
         this.o.mc.streamApprovals(boardId, {
           onEvent: (e) => {
@@ -405,6 +408,7 @@ export class Controller {
             if (tasks.every((id) => !this.store.state(boardId).tasks.has(id))) for (const r of this.globalReconcilers) if (r.scope === 'global') this.queue?.add(r.key);
           },
           onError: (err) => this.o.logger.debug({ boardId, err: err.message }, 'approval stream interrupted; reconnecting'),
+          since: listedFrom,
         }),
       );
     }

@@ -69,6 +69,12 @@ export interface StreamHandle {
 export interface StreamHandlers<T> {
   onEvent(event: T): void;
   onError?(error: Error): void;
+  /**
+   * Epoch ms the caller's own listing began: the first connection asks for the changes since then, so a change
+   * made between that listing and the stream's connection is not lost until the next resync (replays are
+   * deduplicated). Without it the server starts at the moment of connection.
+   */
+  since?: number;
 }
 
 export type TaskStreamEvent =

@@ -125,6 +125,22 @@ describe('streamTasks', () => {
     expect(since).toBeLessThanOrEqual(opened);
     expect(opened - since).toBeLessThan(10_000);
   });
+
+  it('with `since` (the caller listed first), the first connection asks from then: a change made before it connects is delivered', async () => {
+    const listedAt = Date.parse('2026-03-01T12:00:00Z');
+    const changedAt = '2026-03-01T12:00:01'; // after the listing, before the stream connected
+    const { mc, urls } = await mcServer((_n, url) => {
+      const since = url.searchParams.get('since');
+      // like upstream: without since the server starts at the connection and never sends the earlier change
+      const replay = since !== null && Date.parse(`${changedAt}Z`) >= Date.parse(since.endsWith('Z') ? since : `${since}Z`);
+      return { end: false, events: replay ? [{ event: 'task', data: { type: 'task.updated', activity: activity('a1', changedAt), task: task('t1') } }] : [] };
+    });
+    const got: TaskStreamEvent[] = [];
+    stream = mc.streamTasks('b1', { onEvent: (e) => got.push(e), since: listedAt });
+    await until(() => got.length === 1);
+    expect(got[0]?.taskId).toBe('t1');
+    expect(Date.parse(urls[0]?.searchParams.get('since') ?? '')).toBe(listedAt - 2_000);
+  });
 });
 
 describe('streamApprovals', () => {

@@ -52,19 +52,29 @@ class ResumePoint {
     }
   }
 
+  /** `from`: epoch ms the caller's listing began (StreamHandlers.since), or undefined to start at the connection. */
+  constructor(from: number | undefined) {
+    this.from = from === undefined ? undefined : new Date(from - CLOCK_SLACK_MS).toISOString();
+    this.openedAt = this.from ?? new Date(Date.now() - CLOCK_SLACK_MS).toISOString();
+  }
+
   /**
-   * First connection: undefined, so the server defaults `since` to now. Later connections with nothing
-   * seen yet resume from when the stream was opened (minus a little clock slack), so a change made
-   * while reconnecting is not lost; replays are deduplicated anyway.
+   * First connection: from the caller's listing when it gave one, else undefined so the server defaults
+   * `since` to now. Later connections with nothing seen yet resume from the first one's point (or when the
+   * stream was opened), so a change made while reconnecting is not lost; replays are deduplicated anyway.
    */
   query(): { since: string | undefined } {
-    if (this.connections++ === 0) return { since: undefined };
+    if (this.connections++ === 0) return { since: this.from };
     return { since: this.text ?? this.openedAt };
   }
 
   private connections = 0;
-  private readonly openedAt = new Date(Date.now() - 2_000).toISOString();
+  private readonly from: string | undefined;
+  private readonly openedAt: string;
 }
+
+/** Mission Control's clock and ours differ a little: ask from slightly earlier (replays are deduplicated). */
+const CLOCK_SLACK_MS = 2_000;
 
 function parseJson(msg: SseMessage, log: Logger | undefined, path: string): unknown {
   try {
@@ -84,13 +94,13 @@ function boardStream<S extends z.ZodType>(
   path: string,
   what: string,
   envelope: S,
-  handlers: Pick<StreamHandlers<unknown>, 'onError'>,
+  handlers: Pick<StreamHandlers<unknown>, 'onError' | 'since'>,
   log: Logger | undefined,
   tuning: StreamTuning,
   handle: (data: z.output<S>, seen: RecentKeys, resume: ResumePoint) => void,
 ): SseHandle {
   const seen = new RecentKeys();
-  const resume = new ResumePoint();
+  const resume = new ResumePoint(handlers.since);
   const onMessage = (msg: SseMessage): void => {
     const raw = parseJson(msg, log, path);
     if (raw === undefined) return;
