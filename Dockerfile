@@ -1,13 +1,19 @@
 # syntax=docker/dockerfile:1
-# mc-controller container image. Build: docker build -t mc-controller .
+# mc-controller container image. Build: `npm run image:build` (scripts/image-build.sh: docker where an engine
+# answers, else podman from a locally built base, see docs/operations.md).
 # The code also runs on Node 20 (package.json engines); the image uses Node 24 LTS.
+# BASE_IMAGE: the official image by default; scripts/image-base.sh builds an equivalent one from Debian's and
+# the npm registry's packages where no image registry can be reached.
+ARG BASE_IMAGE=node:24-bookworm-slim
 
 # ---- build: full dependency tree, compile TypeScript to dist/ ----
-FROM node:24-bookworm-slim AS build
+FROM ${BASE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 # --ignore-scripts: the `prepare` script builds, and the sources are not copied yet.
-RUN npm ci --ignore-scripts
+# The `ca` build secret (optional) is the build host's CA bundle, for hosts whose egress re-signs TLS; it is
+# mounted for this step only and never stored in a layer.
+RUN --mount=type=secret,id=ca NODE_EXTRA_CA_CERTS=/run/secrets/ca npm ci --ignore-scripts
 COPY tsconfig.json ./
 COPY src ./src
 COPY reconcilers ./reconcilers
@@ -15,14 +21,15 @@ COPY reconcilers ./reconcilers
 RUN npm run build
 
 # ---- runtime: production dependencies only, non-root ----
-FROM node:24-bookworm-slim AS runtime
+FROM ${BASE_IMAGE} AS runtime
 # Small young generation and a bounded old space keep RSS near the live data (see docs/performance.md).
 ENV NODE_ENV=production \
     NODE_OPTIONS="--max-semi-space-size=2 --max-old-space-size=384" \
     MC_STATE_DIR=/var/lib/mc-controller
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
+RUN --mount=type=secret,id=ca NODE_EXTRA_CA_CERTS=/run/secrets/ca npm ci --omit=dev --ignore-scripts \
+ && npm cache clean --force
 COPY --from=build /app/dist ./dist
 # The state dir is the only writable path (an emptyDir or volume in Kubernetes).
 RUN mkdir -p /var/lib/mc-controller && chown 1000:1000 /var/lib/mc-controller

@@ -3,7 +3,8 @@ import { bootstrapFields, createTask, inParallel, listAllTasks, putSession, type
 import { controllerEnv, scratchDir, startNode } from './child.js';
 import { percentile } from './percentile.js';
 import { startPeers, type Peers } from './peers.js';
-import { startStreamBlocker } from './stream-blocker.js';
+import type { StreamMode } from '../src/sandbox/mission-control/sse.js';
+import { startStreamBlocker, startStreamTap, type StreamTap } from './stream-blocker.js';
 
 export type LatencyEvent = 'approval-to-discord' | 'done-to-delivered' | 'idle-to-stalled' | 'session-end-to-review';
 export const LATENCY_EVENTS: readonly LatencyEvent[] = ['approval-to-discord', 'done-to-delivered', 'idle-to-stalled', 'session-end-to-review'];
@@ -13,9 +14,14 @@ export interface LatencyResult {
   bench: 'latency';
   event: LatencyEvent;
   mode: LatencyMode;
+  /** the sandbox's stream timing: `upstream` (poll every 2 s, what users of the real backend see) or `instant` */
+  streams: StreamMode;
   n: number;
   p50Ms: number;
   p95Ms: number;
+  /** the controller's own share: the stream frame reaching the controller → the reaction (sse mode, stream-driven events) */
+  controllerP50Ms: number | null;
+  controllerP95Ms: number | null;
   detail: { maxMs: number; missed: number; resyncSeconds: number };
 }
 
@@ -70,16 +76,26 @@ function taskProbe(peers: Peers, ids: readonly string[], reacted: (t: TaskRow) =
   };
 }
 
-function summarise(event: LatencyEvent, mode: LatencyMode, starts: Map<string, number>, seen: Map<string, number>): LatencyResult {
+function summarise(
+  event: LatencyEvent,
+  run: { mode: LatencyMode; streams: StreamMode },
+  starts: Map<string, number>,
+  seen: Map<string, number>,
+  arrived?: (taskId: string) => number | undefined,
+): LatencyResult {
   const sample = [...starts].filter(([id]) => seen.has(id)).map(([id, t0]) => Math.max(0, seen.get(id)! - t0));
+  const own = arrived ? [...seen].flatMap(([id, t]) => (arrived(id) === undefined ? [] : [Math.max(0, t - arrived(id)!)])) : [];
   return {
     bench: 'latency',
     event,
-    mode,
+    mode: run.mode,
+    streams: run.streams,
     n: sample.length,
     p50Ms: Math.round(percentile(sample, 50)),
     p95Ms: Math.round(percentile(sample, 95)),
-    detail: { maxMs: Math.round(Math.max(...sample)), missed: starts.size - sample.length, resyncSeconds: RESYNC_SECONDS[mode] },
+    controllerP50Ms: own.length > 0 ? Math.round(percentile(own, 50)) : null,
+    controllerP95Ms: own.length > 0 ? Math.round(percentile(own, 95)) : null,
+    detail: { maxMs: Math.round(Math.max(...sample)), missed: starts.size - sample.length, resyncSeconds: RESYNC_SECONDS[run.mode] },
   };
 }
 
@@ -93,14 +109,19 @@ async function fireEach(tasks: readonly TaskRow[], fire: (t: TaskRow) => Promise
 }
 
 /**
- * All three latencies for one mode against a fresh sandbox and a real `mc-controller run` child.
+ * All latencies for one mode against a fresh sandbox (stream timing `streams`) and a real
+ * `mc-controller run` child. In sse mode the controller reads Mission Control through a tap that notes
+ * when each stream frame reached it, so stream-driven events also report the controller's own share.
+ * idle-to-stalled: sessions whose last activity is set so the 1-minute threshold is crossed at known
  * idle-to-stalled: sessions whose last activity is set so the 1-minute threshold is crossed at known
  * times after the controller is up; latency = first sight of mc_last_error=stalled − crossing time.
  */
-export async function latencyBench(mode: LatencyMode, kinds: readonly LatencyEvent[], n: number): Promise<LatencyResult[]> {
-  const peers = await startPeers();
+export async function latencyBench(mode: LatencyMode, kinds: readonly LatencyEvent[], n: number, streams: StreamMode = 'upstream'): Promise<LatencyResult[]> {
+  const peers = await startPeers({ streams });
   const scratch = scratchDir();
-  const proxy = mode === 'poll' ? await startStreamBlocker(peers.info.mcApiUrl) : null;
+  const run = { mode, streams };
+  const tap: StreamTap | null = mode === 'sse' ? await startStreamTap(peers.info.mcApiUrl) : null;
+  const proxy = tap ?? (await startStreamBlocker(peers.info.mcApiUrl));
   let controller: Awaited<ReturnType<typeof startNode>> | null = null;
   const results: LatencyResult[] = [];
   try {
@@ -128,7 +149,7 @@ export async function latencyBench(mode: LatencyMode, kinds: readonly LatencyEve
     }
 
     const env = controllerEnv(peers.info, {
-      ...(proxy ? { MC_API_URL: proxy.url } : {}),
+      MC_API_URL: proxy.url,
       MC_RESYNC_SECONDS: String(RESYNC_SECONDS[mode]),
       MC_STALLED_MINUTES: '1',
       MC_LOG_LEVEL: 'info',
@@ -146,7 +167,7 @@ export async function latencyBench(mode: LatencyMode, kinds: readonly LatencyEve
         TASK_POLL_MS,
         () => crossing(n - 1) + GRACE_MS,
       );
-      results.push(summarise('idle-to-stalled', mode, starts, seen));
+      results.push(summarise('idle-to-stalled', run, starts, seen));
     }
 
     if (endTasks.length > 0) {
@@ -158,7 +179,7 @@ export async function latencyBench(mode: LatencyMode, kinds: readonly LatencyEve
       const watching = observe(ids, taskProbe(peers, ids, (t) => t.status === 'review' || t.status === 'done'), TASK_POLL_MS, () => last + GRACE_MS);
       await fireEach(endTasks, (t) => peers.control('PUT', `/sessions/${encodeURIComponent(keyOf.get(t.id)!)}`, { status: 'done' }), starts);
       last = Date.now();
-      results.push(summarise('session-end-to-review', mode, starts, (await watching).seen));
+      results.push(summarise('session-end-to-review', run, starts, (await watching).seen));
     }
     if (approvalTasks.length > 0) {
       const starts = new Map<string, number>();
@@ -170,7 +191,7 @@ export async function latencyBench(mode: LatencyMode, kinds: readonly LatencyEve
         starts,
       );
       last = Date.now();
-      results.push(summarise('approval-to-discord', mode, starts, (await watching).seen));
+      results.push(summarise('approval-to-discord', run, starts, (await watching).seen, tap ? (id) => tap.firstSeen(`approval:${id}`) : undefined));
     }
 
     if (deliveryTasks.length > 0) {
@@ -183,12 +204,12 @@ export async function latencyBench(mode: LatencyMode, kinds: readonly LatencyEve
         starts,
       );
       last = Date.now();
-      results.push(summarise('done-to-delivered', mode, starts, (await watching).seen));
+      results.push(summarise('done-to-delivered', run, starts, (await watching).seen, tap ? (id) => tap.firstSeen(`task:${id}:done`) : undefined));
     }
     return results;
   } finally {
     await controller?.stop();
-    await proxy?.close();
+    await proxy.close();
     scratch.remove();
     await peers.close();
   }

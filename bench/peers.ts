@@ -1,4 +1,5 @@
 import { startEmbedded, type Embedded, type EmbeddedInfo } from '../src/cli/embedded.js';
+import type { StreamMode } from '../src/sandbox/mission-control/sse.js';
 
 /**
  * The bench's peers (Mission Control sandbox, Discord fake, gateway simulator) in the bench process, and
@@ -23,15 +24,19 @@ async function call<T>(url: string, method: string, headers: Record<string, stri
   return (text ? JSON.parse(text) : undefined) as T;
 }
 
-export async function startPeers(): Promise<Peers> {
-  const embedded: Embedded = await startEmbedded({ seed: 'empty' });
-  const { info } = embedded;
+export async function startPeers(opts: { streams?: StreamMode } = {}): Promise<Peers> {
+  const embedded: Embedded = await startEmbedded({ seed: 'empty', ...(opts.streams ? { streams: opts.streams } : {}) });
+  return peersOf(embedded.info, () => embedded.close());
+}
+
+/** The HTTP helpers over peers started elsewhere (a sandbox beside a real gateway, for instance). */
+export function peersOf(info: EmbeddedInfo, close: () => Promise<void>): Peers {
   const auth = { authorization: `Bearer ${info.mcAuthToken}` };
   return {
     info,
     mc: (method, path, body) => call(`${info.mcApiUrl}${path}`, method, auth, body),
     control: (method, path, body) => call(`${info.controlUrl}${path}`, method, {}, body),
-    close: () => embedded.close(),
+    close,
   };
 }
 

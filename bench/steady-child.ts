@@ -3,18 +3,9 @@
  * alone: bootstrap, one warm-up pass, then the measured pass. Prints one JSON line on stdout.
  * Configuration comes from the environment like the real CLI (MC_API_URL, MC_GATEWAY_URL, ...).
  */
-import pino from 'pino';
-import { loadConfig } from '../src/config/index.js';
 import { DESIRED_FIELDS } from '../src/model/index.js';
-import { MissionControlClient } from '../src/clients/mission-control/index.js';
-import { GatewayClient } from '../src/clients/gateway/index.js';
-import type { GatewayApi } from '../src/clients/gateway/index.js';
-import { GatewaySource } from '../src/runtime/gateway-source.js';
 import { runBootstrap } from '../src/runtime/bootstrap.js';
-import { compose } from '../src/cli/compose.js';
-import { EffectsDoor } from '../src/runtime/effects/door.js';
-import { handlersFor } from '../src/cli/handlers.js';
-import { VERSION } from '../src/cli/version.js';
+import { countedController } from './counting.js';
 
 export interface PassNumbers {
   wallMs: number;
@@ -45,49 +36,8 @@ export interface SteadyChildResult {
   heapUsedMb: number;
 }
 
-/** Counts gateway round trips (the client reports its own pages for sessions.list). */
-function counting(api: GatewayClient): { api: GatewayApi; count: () => number; byMethod: Record<string, number> } {
-  let n = 0;
-  const byMethod: Record<string, number> = {};
-  const hit = (m: string, k = 1) => {
-    n += k;
-    byMethod[m] = (byMethod[m] ?? 0) + k;
-  };
-  const wrapped: GatewayApi = {
-    connect: () => api.connect(),
-    close: () => api.close(),
-    get hello() {
-      return api.hello;
-    },
-    listSessions: async () => {
-      const r = await api.listSessions();
-      hit('sessions.list', r.requests);
-      return r;
-    },
-    chatHistory: (k, limit) => (hit('chat.history'), api.chatHistory(k, limit)),
-    listExecApprovals: () => (hit('exec.approval.list'), api.listExecApprovals()),
-    sessionUsage: (k) => (hit('sessions.usage'), api.sessionUsage(k)),
-  };
-  return { api: wrapped, count: () => n, byMethod };
-}
-
 async function main(): Promise<void> {
-  const { config } = loadConfig({ env: process.env, flags: {} });
-  const logger = pino({ level: process.env.MC_LOG_LEVEL ?? 'warn' }, pino.destination(2));
-  const mc = new MissionControlClient({ apiUrl: config.mc.apiUrl!, token: config.mc.authToken!, timeoutMs: config.mc.timeoutMs, logger });
-  const client = new GatewayClient({
-    url: config.gateway.url!,
-    token: config.gateway.token!,
-    clientVersion: VERSION,
-    requestTimeoutMs: config.gateway.requestTimeoutMs,
-    scopes: config.gateway.scopes,
-    logger,
-    reconnect: false,
-  });
-  const gw = counting(client);
-  const gateway = new GatewaySource(gw.api, logger);
-  const door = EffectsDoor.open();
-  const { controller } = compose({ config, logger, mc: door.missionControl(mc), gateway, handlers: handlersFor(config, logger, door), door });
+  const { config, mc, client, gw, controller } = countedController({ reconnect: false, subscribe: true });
 
   const baselineRssMb = Math.round(process.memoryUsage().rss / 2 ** 20);
   await runBootstrap(mc, DESIRED_FIELDS, config.mc.boardIds, { dryRun: false });

@@ -1,7 +1,7 @@
-import type { Approval, Task } from '../../src/model/index.js';
+import { messages, type Approval, type MessageLocale, type Task } from '../../src/model/index.js';
 import { escapeUntrusted, fitMessage, oneLine, refLine, truncate, type FittedMessage } from '../../src/model/discord-text.js';
 
-export const NOTICE_HEADER = '🔔 Approval pendente no Mission Control';
+export const NOTICE_HEADER = messages('pt-BR').approvalHeader;
 const TITLE_MAX = 120;
 const OTHER_TASKS_MAX = 3;
 const OTHER_TITLE_MAX = 60;
@@ -28,7 +28,7 @@ export function taskLink(publicUrl: string | null, boardId: string, taskId: stri
 const titleLine = (title: string, max = TITLE_MAX) => escapeUntrusted(truncate(oneLine(title), max));
 
 /** Other tasks the approval links, so a multi-task approval announced once still names them all. */
-function otherTasksLine(approval: Approval, ownerId: string): string | null {
+function otherTasksLine(approval: Approval, ownerId: string, label: string): string | null {
   const others = approval.taskIds
     .map((id, i) => ({ id, title: approval.taskTitles[i] }))
     .filter((t) => t.id !== ownerId);
@@ -37,7 +37,7 @@ function otherTasksLine(approval: Approval, ownerId: string): string | null {
     .slice(0, OTHER_TASKS_MAX)
     .map((t) => (t.title ? `${titleLine(t.title, OTHER_TITLE_MAX)} (${t.id})` : t.id));
   const more = others.length > OTHER_TASKS_MAX ? ` +${others.length - OTHER_TASKS_MAX}` : '';
-  return `Outras tasks: ${shown.join(', ')}${more}`;
+  return `${label}: ${shown.join(', ')}${more}`;
 }
 
 /** The legacy notice (legacy-kit.md §13) minus the fields upstream never had, plus other linked tasks. */
@@ -46,19 +46,21 @@ export function noticeMessage(
   task: Pick<Task, 'id' | 'title'> | null,
   link: string | null,
   idempotencyKey: string,
+  locale?: MessageLocale,
 ): FittedMessage {
+  const m = messages(locale);
   const header = [
-    NOTICE_HEADER,
-    ...(task ? [`Task: ${titleLine(task.title)}`, `Task ID: ${task.id}`] : ['Task: (nenhuma task vinculada)']),
+    m.approvalHeader,
+    ...(task ? [`Task: ${titleLine(task.title)}`, `Task ID: ${task.id}`] : [`Task: ${m.noLinkedTask}`]),
     `Approval ID: ${approval.id}`,
     `Status: ${approval.status}`,
   ];
-  const others = task ? otherTasksLine(approval, task.id) : null;
+  const others = task ? otherTasksLine(approval, task.id, m.otherTasks) : null;
   if (others) header.push(others);
   const footer = [...(link ? [`Link: ${link}`] : []), refLine(idempotencyKey)];
   const reason = reasonOf(approval);
   if (!reason) return { content: [...header, ...footer].join('\n') };
-  return fitMessage({ header, bodyLabel: 'Motivo: ', body: escapeUntrusted(reason), footer });
+  return fitMessage({ header, bodyLabel: `${m.reason}: `, body: escapeUntrusted(reason), footer });
 }
 
 /** One short line once an announced approval is resolved. */

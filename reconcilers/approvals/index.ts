@@ -92,7 +92,7 @@ export const approvalsReconciler: TaskReconciler = {
 function notice(snap: TaskSnapshot, approval: Approval): Action {
   const { task, boardId, now } = snap;
   const key = noticeKey(approval.id);
-  const message = noticeMessage(approval, task, taskLink(snap.settings.publicUrl, boardId, task.id), key);
+  const message = noticeMessage(approval, task, taskLink(snap.settings.publicUrl, boardId, task.id), key, snap.settings.locale);
   return {
     type: 'discord.post',
     key: taskKey(boardId, task.id),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { defaultPlannerSettings, type Approval, type DiscordPostAction, type GlobalSnapshot, type LedgerEntry } from '../../src/model/index.js';
+import { defaultPlannerSettings, type Approval, type DiscordPostAction, type GlobalSnapshot, type LedgerEntry, type Task } from '../../src/model/index.js';
+import { task } from '../../test/support/fixtures.js';
 import { followUpKey, noticeKey } from './keys.js';
 import { AWAITING_KEY, planUnlinkedApprovals, UNLINKED_KEY, unlinkedWants } from './unlinked.js';
 
@@ -23,12 +24,18 @@ function approval(over: Partial<Approval> = {}): Approval {
   };
 }
 
-function snapshot(approvals: Approval[], ledger: Record<string, LedgerEntry> = {}, posted?: Record<string, string>, awaiting?: string[]): GlobalSnapshot {
+function snapshot(
+  approvals: Approval[],
+  ledger: Record<string, LedgerEntry> = {},
+  posted?: Record<string, string>,
+  awaiting?: string[],
+  tasks: Task[] = [task({ id: 't1' })],
+): GlobalSnapshot {
   return {
     ...(posted ? { posted: new Map(Object.entries(posted)) } : {}),
     now: NOW,
     settings: { ...defaultPlannerSettings(), publicUrl: 'http://mc.local' },
-    boards: [{ boardId: 'b1', board: null, tasks: [], approvals, fieldDefs: [] }],
+    boards: [{ boardId: 'b1', board: null, tasks, approvals, fieldDefs: [] }],
     global: { degraded: false, firstRunAt: {}, ledger, ...(awaiting ? { [AWAITING_KEY]: awaiting } : {}) },
   };
 }
@@ -52,6 +59,22 @@ describe('approvals linked to no task', () => {
     const linked = approval({ id: 'ap-3', taskId: 't1', taskIds: ['t1'] });
     const done = { [noticeKey('ap-1')]: { s: 'done' as const, at: NOW } };
     expect(posts(planUnlinkedApprovals(snapshot([linked, approval()], done)))).toEqual([]);
+  });
+
+  it('announces a pending approval whose tasks were all deleted as task-less, instead of skipping it', () => {
+    const orphan = approval({ id: 'ap-4', taskId: 't-gone', taskIds: ['t-gone', 't-also-gone'], taskTitles: ['Gone', 'Also gone'] });
+    const r = posts(planUnlinkedApprovals(snapshot([orphan])));
+    expect(r.map((a) => a.idempotencyKey)).toEqual([noticeKey('ap-4')]);
+    expect(r[0]!.content).toContain('Task: (nenhuma task vinculada)');
+    // one task still on the board owns it: the task planner announces it there
+    const partly = approval({ id: 'ap-5', taskId: 't-gone', taskIds: ['t-gone', 't1'] });
+    expect(planUnlinkedApprovals(snapshot([partly])).actions).toEqual([]);
+  });
+
+  it('writes the notice in English with MC_MESSAGE_LOCALE=en', () => {
+    const snap = snapshot([approval()]);
+    const r = posts(planUnlinkedApprovals({ ...snap, settings: { ...snap.settings, locale: 'en' } }));
+    expect(r[0]!.content.split('\n').slice(0, 2)).toEqual(['🔔 Approval pending in Mission Control', 'Task: (no linked task)']);
   });
 
   it('follows up a resolution once, only for an announced approval', () => {

@@ -16,7 +16,14 @@ import { followUpKey, noticeKey } from './keys.js';
 export const UNLINKED_NAME = 'approvals-unlinked';
 export const UNLINKED_KEY = globalKey('approvals');
 
-const unlinked = (a: Approval): boolean => !a.taskId && a.taskIds.length === 0;
+/**
+ * No task on the board owns it: linked to none, or only to tasks that were deleted since (their ledger went
+ * with them, so without this the approval would never be announced).
+ */
+function unlinked(board: GlobalSnapshot['boards'][number]): Approval[] {
+  const onBoard = new Set(board.tasks.map((t) => t.id));
+  return board.approvals.filter((a) => [a.taskId, ...a.taskIds].every((id) => !id || !onBoard.has(id)));
+}
 
 /** Discord and Mission Control clocks differ: search a little further back than the approval's creation. */
 const CLOCK_SLACK_MS = 5 * 60_000;
@@ -36,7 +43,7 @@ const awaitingOf = (snap: GlobalSnapshot): string[] => {
   return Array.isArray(raw) ? raw.filter((x): x is string => typeof x === 'string') : [];
 };
 
-const unlinkedApprovals = (snap: GlobalSnapshot): Approval[] => snap.boards.flatMap((b) => b.approvals.filter(unlinked));
+const unlinkedApprovals = (snap: GlobalSnapshot): Approval[] => snap.boards.flatMap((b) => unlinked(b));
 
 /**
  * The state file's ledger is only a cache (a new pod or a lost folder starts empty), so whatever it does not
@@ -47,7 +54,7 @@ export function unlinkedWants(snap: GlobalSnapshot): GlobalWants | undefined {
   const ledger = ledgerOf(snap);
   const queries: PostedQuery[] = [];
   for (const board of snap.boards) {
-    for (const approval of board.approvals.filter(unlinked)) {
+    for (const approval of unlinked(board)) {
       const since = approval.createdAt - CLOCK_SLACK_MS;
       const notice = noticeKey(approval.id);
       if (approval.status === 'pending') {
@@ -78,11 +85,11 @@ export function planUnlinkedApprovals(snap: GlobalSnapshot): PlanResult {
   const actions: Action[] = [];
   for (const board of snap.boards) {
     const link = taskLink(snap.settings.publicUrl, board.boardId, null);
-    for (const approval of board.approvals.filter(unlinked)) {
+    for (const approval of unlinked(board)) {
       const key = noticeKey(approval.id);
       if (approval.status === 'pending') {
         if (posted(key)) continue;
-        const message = noticeMessage(approval, null, link, key);
+        const message = noticeMessage(approval, null, link, key, snap.settings.locale);
         actions.push({
           type: 'discord.post',
           key: UNLINKED_KEY,

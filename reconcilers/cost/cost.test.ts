@@ -120,16 +120,17 @@ describe('cost planner', () => {
     expect(reconcile(first.next, sessions, { [ROOT]: null }).calls).toBe(0);
   });
 
-  it('an idle tree records the read once, so a restarted controller does not ask again', () => {
+  it('an idle tree is final whatever the task status: read once, a restarted controller does not ask again', () => {
     const sessions = [ended(ROOT)];
     const first = reconcile(linked({}, { mc_actual_cost_usd: 0.3 }), sessions, { [ROOT]: usage(ROOT, 0.303) });
-    expect(cost(first.next)).toBe(0.3);
-    expect(ledger(first.next)[SEEN]?.s).toBe('done');
+    expect(cost(first.next)).toBe(0.303);
+    expect(ledger(first.next)[FINAL]?.s).toBe('done');
     const again = reconcile(first.next, sessions, { [ROOT]: usage(ROOT, 0.303) });
     expect(again.calls).toBe(0);
+    expect(again.actions).toEqual([]);
   });
 
-  it('finalises on completion: the exact value even under a cent, one comment, then never again', () => {
+  it('finalises when the run finishes: the exact value even under a cent, one comment, then nothing while the tree is unchanged', () => {
     const sessions = [ended(ROOT), ended(CHILD, NOW - MIN, { spawnedBy: ROOT })];
     const answers = { [ROOT]: usage(ROOT, 0.3), [CHILD]: usage(CHILD, 0.0042) };
     const done = linked({ status: 'done' }, { mc_actual_cost_usd: 0.3 });
@@ -139,7 +140,7 @@ describe('cost planner', () => {
     const c = comments(r.actions as TaskPatchAction[]);
     expect(c).toHaveLength(1);
     expect(c[0]).toMatch(/^\[mc-controller\] cost: final \$0\.3042 \(session \+ 1 spawned/);
-    const later = reconcile(r.next, [ended(ROOT, NOW), ended(CHILD, NOW, { spawnedBy: ROOT })], { [ROOT]: usage(ROOT, 9) });
+    const later = reconcile(r.next, sessions, { [ROOT]: usage(ROOT, 9) });
     expect(later.calls).toBe(0);
     expect(later.actions).toEqual([]);
   });
@@ -150,21 +151,30 @@ describe('cost planner', () => {
     expect(ledger(r.next)[FINAL]).toBeUndefined();
   });
 
-  it('finalises after the idle read was recorded (the task completes later)', () => {
+  // Issue 12 item 4: on a default board a finished run waits in review; its cost must not wait for a human.
+  it('a finished run whose task waits in review gets its final sub-cent cost now; moving the task to done later asks nothing', () => {
     const sessions = [ended(ROOT)];
-    const idle = reconcile(linked({ status: 'review' }), sessions, { [ROOT]: usage(ROOT, 0.2) });
-    expect(ledger(idle.next)[FINAL]).toBeUndefined();
-    const done = reconcile({ ...idle.next, status: 'done' }, sessions, { [ROOT]: usage(ROOT, 0.2) });
-    expect(done.calls).toBe(1);
-    expect(ledger(done.next)[FINAL]?.s).toBe('done');
-    expect(cost(done.next)).toBe(0.2);
+    const review = reconcile(linked({ status: 'review' }), sessions, { [ROOT]: usage(ROOT, 0.0042) });
+    expect(cost(review.next)).toBe(0.0042);
+    expect(ledger(review.next)[FINAL]?.s).toBe('done');
+    expect(comments(review.actions as TaskPatchAction[])).toHaveLength(1);
+    const done = reconcile({ ...review.next, status: 'done' }, sessions, { [ROOT]: usage(ROOT, 0.0042) });
+    expect(done.calls).toBe(0);
+    expect(done.actions).toEqual([]);
   });
 
-  it('a re-opened task clears the final mark so its next run is counted', () => {
-    const final = reconcile(linked({ status: 'done' }), [ended(ROOT)], { [ROOT]: usage(ROOT, 0.2) }).next;
-    const reopened = reconcile({ ...final, status: 'in_progress' }, [running(ROOT, NOW)], { [ROOT]: usage(ROOT, 0.6) });
-    expect(ledger(reopened.next)[FINAL]).toBeUndefined();
-    const counted = reconcile(reopened.next, [running(ROOT, NOW)], { [ROOT]: usage(ROOT, 0.6) });
-    expect(cost(counted.next)).toBe(0.6);
+  it('a new run after the final is counted again and finalised again when it ends', () => {
+    const final = reconcile(linked({ status: 'review' }), [ended(ROOT)], { [ROOT]: usage(ROOT, 0.2) }).next;
+    const rerun = reconcile({ ...final, status: 'in_progress' }, [running(ROOT, NOW)], { [ROOT]: usage(ROOT, 0.6) });
+    expect(rerun.calls).toBe(1);
+    expect(cost(rerun.next)).toBe(0.6);
+    const ends = reconcile(rerun.next, [ended(ROOT, NOW + MIN)], { [ROOT]: usage(ROOT, 0.6042) });
+    expect(cost(ends.next)).toBe(0.6042);
+    expect(comments(ends.actions as TaskPatchAction[])[0]).toMatch(/cost: final \$0\.6042/);
+  });
+
+  it('a final recorded before finals carried the tree version stands while the task is done', () => {
+    const old = linked({ status: 'done' }, { mc_conditions: { observedHash: '', conditions: [], ledger: { [FINAL]: { s: 'done', at: NOW - MIN } } } });
+    expect(reconcile(old, [ended(ROOT, NOW)], { [ROOT]: usage(ROOT, 1) }).calls).toBe(0);
   });
 });

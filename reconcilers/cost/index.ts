@@ -2,6 +2,7 @@ import {
   CONDITIONS_FIELD,
   F,
   patch,
+  plausibleCost,
   type GatewayView,
   type LedgerEntry,
   type PlanResult,
@@ -19,10 +20,11 @@ import { sessionTree, treeIdle, treeLastChange, treeVersion } from './tree.js';
  * (openclaw-gateway.md §7) and would double count if summed across polls.
  *
  * Calls are the expensive part, so usage is asked for only when it can matter: the tree's row versions
- * differ from the ones recorded in the ledger with the last cost (`cost:seen`), or the task is done and
- * its tree idle but the cost is not final yet. Writes: the field when it moved by a cent or more; the
- * versions when the tree went idle (so a restarted controller does not ask again); the final value, even
- * sub-cent, once the task is done and its tree idle — then `cost:final` stops all further work.
+ * differ from the ones recorded in the ledger with the last cost (`cost:seen`), or its tree is idle but the
+ * cost is not final yet. Writes: the field when it moved by a cent or more while the run goes on; the final
+ * value, even sub-cent, once the tree is idle — whatever the task's status, since on a default board a
+ * finished run waits in review for a human — then `cost:final` (with the tree's version) stops all further
+ * work until the tree changes again (a new run, a new child, another linked session).
  */
 
 export const NAME = 'cost';
@@ -47,9 +49,7 @@ function sessionKeyOf(task: Task): string | null {
 
 /** The recorded cost; Mission Control answers decimals as numbers, a hand edit may leave a string. */
 export function recordedCost(task: Task): number {
-  const v = task.fields[F.actualCost];
-  const n = typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : NaN;
-  return Number.isFinite(n) ? n : 0;
+  return plausibleCost(task.fields[F.actualCost]) ?? 0;
 }
 
 interface Scope {
@@ -57,7 +57,7 @@ interface Scope {
   version: string;
   idle: boolean;
   gateway: GatewayView;
-  /** the task is done and nothing in its tree runs: the next value is the final one */
+  /** nothing in the tree runs any more: the next value is the run's final one, whatever the task's status */
   finalReady: boolean;
   seen: LedgerEntry | undefined;
 }
@@ -68,19 +68,17 @@ function scopeOf(s: WantsSnapshot): Scope | null {
   const { task, status, boundFields, gateway } = s;
   // without the ledger there is no memory of what was read, and every pass would call the gateway
   if (!boundFields.has(F.actualCost) || !boundFields.has(CONDITIONS_FIELD)) return null;
-  if (status.ledger[FINAL]) return null;
+  const final = status.ledger[FINAL];
+  // recorded before finals carried the tree version: final for as long as the task stays done
+  if (final && final.ext === undefined && task.status === 'done') return null;
   const root = sessionKeyOf(task);
   if (!root || !gateway?.synced) return null;
   const keys = sessionTree(root, gateway);
+  const version = treeVersion(keys, gateway);
+  // final for this version of the tree; a new run (or a new child, or another linked session) moves it
+  if (final?.ext === version) return null;
   const idle = treeIdle(keys, gateway);
-  return {
-    keys,
-    version: treeVersion(keys, gateway),
-    idle,
-    gateway,
-    finalReady: task.status === 'done' && idle,
-    seen: status.ledger[SEEN],
-  };
+  return { keys, version, idle, gateway, finalReady: idle, seen: status.ledger[SEEN] };
 }
 
 /** Worth a `sessions.usage` call: the tree changed since the last recorded read, or the final value is due. */
@@ -100,9 +98,10 @@ export const costReconciler: TaskReconciler = {
   },
 
   plan(snap: TaskSnapshot): PlanResult {
-    if (snap.status.ledger[FINAL] && snap.task.status !== 'done') return reopened(snap);
     const scope = scopeOf(snap);
     if (!scope || !needsUsage(scope)) return { actions: [] };
+    const refused = scope.keys.map((k) => scope.gateway.readErrors?.get(k)).find((e) => e !== undefined);
+    if (refused) return giveUp(snap, scope, `usage unreadable: ${refused}`);
     const readings = scope.keys.map((k) => scope.gateway.usage.get(k));
     // null from the client = the gateway has no sessions.usage for us (old version, missing scope)
     if (readings.some((u) => u === undefined)) return giveUp(snap, scope, 'usage unavailable');
@@ -122,7 +121,7 @@ export const costReconciler: TaskReconciler = {
     // record the versions only alongside a write we make anyway, or once the tree went quiet: while a run
     // goes on its row changes every few seconds, and a PATCH per change would be pure noise
     if (change.fields || scope.idle) ledger[SEEN] = { s: 'done', at: snap.now, ext: scope.version };
-    if (scope.finalReady) ledger[FINAL] = { s: 'done', at: snap.now };
+    if (scope.finalReady) ledger[FINAL] = { s: 'done', at: snap.now, ext: scope.version };
     if (Object.keys(ledger).length === 0) return { actions: [] };
     change.ledger = ledger;
     if (scope.finalReady) {
@@ -130,19 +129,13 @@ export const costReconciler: TaskReconciler = {
       change.comment = `cost: final $${total.toFixed(4)} (session${children > 0 ? ` + ${children} spawned` : ''}, from sessions.usage)`;
     }
     const reason = scope.finalReady
-      ? `task done and its sessions idle; final cost $${total.toFixed(4)}`
+      ? `the run finished (sessions idle, task ${snap.task.status}); final cost $${total.toFixed(4)}`
       : moved
         ? `cost moved from $${current.toFixed(4)} to $${total.toFixed(4)}`
         : 'sessions idle; recording the usage read so it is not repeated';
     return { actions: [patch(NAME, snap.task, reason, change)] };
   },
 };
-
-/** A re-opened task runs again: its cost is no longer final. */
-function reopened(snap: TaskSnapshot): PlanResult {
-  const reason = `task left done (now ${snap.task.status}); cost tracking resumes`;
-  return { actions: [patch(NAME, snap.task, reason, { ledger: { [FINAL]: null } })] };
-}
 
 /** Stop asking at this version; a later row change (a new run, a new child) asks again. */
 function giveUp(snap: TaskSnapshot, scope: Scope, why: string): PlanResult {

@@ -73,6 +73,18 @@ describe('cost report', () => {
     expect(reportKey({ ...report, generatedAt: new Date(NOW + DAY).toISOString() })).not.toBe(reportKey(report));
   });
 
+  it('absurd recorded costs (1e308, Infinity as text) count as unreadable: totals stay finite, never $Infinity', () => {
+    const wild = buildCostReport({
+      boards: [{ boardId: 'b9', name: 'Wild', tasks: [costly('w1', 1e308, { status: 'done' }), costly('w2', 1e308, { status: 'done' }), costly('w3', 'Infinity'), costly('w4', 2)] }],
+      days: 7,
+      now: NOW,
+      agents: {},
+    });
+    expect(wild.totalUsd).toBe(2);
+    const text = `${costReportText(wild)}\n${costReportMessage(wild).content}`;
+    expect(text).not.toMatch(/Infinity|NaN|e\+/);
+  });
+
   it('prints a readable terminal form', () => {
     const text = costReportText(report);
     expect(text).toMatch(/Tasks: 5 +total: \$3\.7500/);

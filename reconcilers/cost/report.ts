@@ -1,4 +1,4 @@
-import { F, idempotencyKey, type Task } from '../../src/model/index.js';
+import { F, idempotencyKey, messages, plausibleCost, type MessageCatalog, type MessageLocale, type Task } from '../../src/model/index.js';
 import { CONTENT_LIMIT, escapeUntrusted, oneLine, refLine, truncate } from '../../src/model/discord-text.js';
 import { taskLink } from '../approvals/format.js';
 import { recordedCost } from './index.js';
@@ -10,7 +10,7 @@ import { recordedCost } from './index.js';
  * board and per agent.
  */
 
-export const COST_HEADER = (days: number): string => `[Mission Control] Cost report (últimos ${days} dias)`;
+export const COST_HEADER = (days: number): string => messages('pt-BR').costHeader(days);
 const DAY_MS = 86_400_000;
 const TITLE_MAX = 90;
 
@@ -64,9 +64,7 @@ const round = (usd: number): number => Math.round(usd * 1e6) / 1e6;
 const money = (usd: number): string => `$${usd.toFixed(2)}`;
 
 function estimated(task: Task): number | null {
-  const v = task.fields[F.estimatedCost];
-  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() ? Number(v) : NaN;
-  return Number.isFinite(n) ? n : null;
+  return plausibleCost(task.fields[F.estimatedCost]);
 }
 
 /** The kit's window: `updated_at` (else `created_at`) within the last N days. */
@@ -143,23 +141,19 @@ export function reportKey(report: Pick<CostReport, 'boardIds' | 'days' | 'genera
   return idempotencyKey('cost-report', [...report.boardIds].sort(), report.days, report.generatedAt.slice(0, 10));
 }
 
-function sections(report: CostReport, limits: { lines: number; title: number }): string[] {
-  const lines = [
-    COST_HEADER(report.days),
-    `Tasks consideradas: ${report.tasks}`,
-    `Custo total (mc_actual_cost_usd): ${money(report.totalUsd)}`,
-  ];
-  if (report.estimatedUsd > 0) lines.push(`Estimado (mc_estimated_cost_usd): ${money(report.estimatedUsd)}`);
+function sections(report: CostReport, limits: { lines: number; title: number }, m: MessageCatalog): string[] {
+  const lines = [m.costHeader(report.days), `${m.costTasks}: ${report.tasks}`, `${m.costTotal} (mc_actual_cost_usd): ${money(report.totalUsd)}`];
+  if (report.estimatedUsd > 0) lines.push(`${m.costEstimated} (mc_estimated_cost_usd): ${money(report.estimatedUsd)}`);
   const named = (l: CostLine) => escapeUntrusted(truncate(oneLine(l.name), 60));
   if (report.byBoard.length > 1) {
-    lines.push('Por board:', ...report.byBoard.slice(0, limits.lines).map((l) => `- ${named(l)}: ${money(l.costUsd)} (${l.tasks} tasks)`));
+    lines.push(m.costByBoard, ...report.byBoard.slice(0, limits.lines).map((l) => `- ${named(l)}: ${money(l.costUsd)} (${l.tasks} tasks)`));
   }
   if (report.byAgent.length > 0) {
-    lines.push('Por agente:', ...report.byAgent.slice(0, limits.lines).map((l) => `- ${named(l)}: ${money(l.costUsd)} (${l.tasks} tasks)`));
+    lines.push(m.costByAgent, ...report.byAgent.slice(0, limits.lines).map((l) => `- ${named(l)}: ${money(l.costUsd)} (${l.tasks} tasks)`));
   }
   if (report.top.length > 0) {
     lines.push(
-      `Top ${Math.min(report.top.length, limits.lines)} por custo:`,
+      m.costTop(Math.min(report.top.length, limits.lines)),
       ...report.top.slice(0, limits.lines).map((t) => {
         const title = escapeUntrusted(truncate(oneLine(t.title), limits.title));
         return `- ${money(t.costUsd)} | ${title} | ${t.status}${t.link ? ` | <${t.link}>` : ''}`;
@@ -173,7 +167,8 @@ function sections(report: CostReport, limits: { lines: number; title: number }):
  * The Discord message: the legacy header and lines, every title and name escaped, within 2000 characters.
  * Long lists shrink step by step (fewer lines, shorter titles) before the last-resort cut.
  */
-export function costReportMessage(report: CostReport): { content: string; idempotencyKey: string } {
+export function costReportMessage(report: CostReport, locale?: MessageLocale): { content: string; idempotencyKey: string } {
+  const m = messages(locale);
   const key = reportKey(report);
   const footer = refLine(key);
   for (const limits of [
@@ -182,10 +177,10 @@ export function costReportMessage(report: CostReport): { content: string; idempo
     { lines: 5, title: 40 },
     { lines: 3, title: 30 },
   ]) {
-    const content = [...sections(report, limits), footer].join('\n');
+    const content = [...sections(report, limits, m), footer].join('\n');
     if (content.length <= CONTENT_LIMIT) return { content, idempotencyKey: key };
   }
-  const body = sections(report, { lines: 3, title: 30 }).join('\n');
+  const body = sections(report, { lines: 3, title: 30 }, m).join('\n');
   return { content: `${truncate(body, CONTENT_LIMIT - footer.length - 1)}\n${footer}`, idempotencyKey: key };
 }
 

@@ -3,6 +3,7 @@
  * line, the executable path or argv[0] — with `*` crossing `/` and spaces as in the kit; a plain pattern is a
  * literal substring of the command line or executable.
  */
+import { isCatchAllKillPattern } from '../../src/model/index.js';
 
 import picomatch from 'picomatch';
 
@@ -24,7 +25,8 @@ export interface Candidate {
 }
 
 export function compileAllowlist(patterns: readonly string[]): (c: Candidate) => string | null {
-  const matchers = patterns.map((p) => {
+  // the config loader refuses these already; a pattern naming nothing must never reach a kill either way
+  const matchers = patterns.filter((p) => !isCatchAllKillPattern(p)).map((p) => {
     if (!GLOB_CHARS.test(p)) return { p, test: (c: Candidate) => c.command.includes(p) || (c.exe?.includes(p) ?? false) };
     const re = picomatch.makeRe(literalRegexChars(p), KIT_GLOB);
     return {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { actionSchema, defaultPlannerSettings, type Action, type GlobalSnapshot } from '../../src/model/index.js';
+import { isCatchAllKillPattern } from '../../src/model/index.js';
 import { compileAllowlist } from './allowlist.js';
 import type { DegradeInput } from './input.js';
 import { DEGRADE_KEY, planDegrade } from './plan.js';
@@ -48,6 +49,9 @@ const procs = [
   { pid: 502, command: 'node /home/openclaw/w/node_modules/.bin/vite build', exe: '/usr/bin/node', protectedReason: null },
   { pid: 503, command: 'postgres -D /var/lib/pg', exe: '/usr/lib/postgresql/bin/postgres', protectedReason: null },
 ];
+
+/** names every process above (a bare `*` names nothing and is refused): protection must still exclude some */
+const EVERY_FIXTURE_PROCESS = ['*init*', '*node*', '*bash*', '*openclaw*', '*chrome*', '*postgres*'];
 
 describe('degrade planner', () => {
   it('plans nothing without a valid pressure reading', () => {
@@ -116,7 +120,7 @@ describe('degrade planner', () => {
       processes: procs,
     });
     const { actions } = planDegrade(
-      snapshot(pressure, { global: { degraded: true, resource: { mode: 'degrade', entered_at_ms: ENTERED } }, degrade: killOn(['*']) }),
+      snapshot(pressure, { global: { degraded: true, resource: { mode: 'degrade', entered_at_ms: ENTERED } }, degrade: killOn(EVERY_FIXTURE_PROCESS) }),
     );
     const [state] = ofType(actions, 'state.write');
     expect(state!.patch).toMatchObject({ degraded: false, resource: { mode: 'normal', entered_at_ms: ENTERED, reason: 'MemoryPressureCleared' } });
@@ -142,12 +146,12 @@ describe('degrade planner', () => {
       expect(ofType(planDegrade(snapshot(hot, { degrade: killOn([]) })).actions, 'process.kill')).toEqual([]);
     });
 
-    it('targets only allowlisted processes, never pid 1, self, parent or the gateway — even with a catch-all pattern', () => {
+    it('targets only allowlisted processes, never pid 1, self, parent or the gateway — even with patterns naming every process', () => {
       const only = planDegrade(snapshot(hot, { degrade: killOn(['/tmp/puppeteer*', 'node_modules/.bin/']) }));
       const [kill] = ofType(only.actions, 'process.kill');
       expect(kill!.targets.map((t) => t.pid)).toEqual([501, 502]);
       expect(kill!.graceMs).toBe(10_000);
-      const all = planDegrade(snapshot(hot, { degrade: killOn(['*']) }));
+      const all = planDegrade(snapshot(hot, { degrade: killOn(EVERY_FIXTURE_PROCESS) }));
       expect(ofType(all.actions, 'process.kill')[0]!.targets.map((t) => t.pid)).toEqual([501, 502, 503]);
       // the kill is recorded in the state for the cooldown
       expect(ofType(all.actions, 'state.write')[0]!.patch).toMatchObject({ resource: { last_kill_at_ms: NOW, kill_count_total: 1 } });
@@ -155,23 +159,23 @@ describe('degrade planner', () => {
 
     it('waits for the used % (MC_RESOURCE_KILL_PCT) or severe pressure', () => {
       const warm = input({ processes: procs });
-      expect(ofType(planDegrade(snapshot(warm, { degrade: killOn(['*']) })).actions, 'process.kill')).toEqual([]);
+      expect(ofType(planDegrade(snapshot(warm, { degrade: killOn(EVERY_FIXTURE_PROCESS) })).actions, 'process.kill')).toEqual([]);
       const severe = input({ processes: procs, lastSample: { at: NOW, values: { usedPct: 80 }, breaches: [], severe: ['oomEvent'] } });
-      expect(ofType(planDegrade(snapshot(severe, { degrade: killOn(['*']) })).actions, 'process.kill')).toHaveLength(1);
+      expect(ofType(planDegrade(snapshot(severe, { degrade: killOn(EVERY_FIXTURE_PROCESS) })).actions, 'process.kill')).toHaveLength(1);
     });
 
     it('at most once per cooldown, then requeues for when the cooldown ends', () => {
       const global = { resource: { mode: 'degrade', entered_at_ms: ENTERED, last_kill_at_ms: NOW - 10 * 60_000, kill_count_total: 1 } };
-      const cooling = planDegrade(snapshot(hot, { global, degrade: killOn(['*']) }));
+      const cooling = planDegrade(snapshot(hot, { global, degrade: killOn(EVERY_FIXTURE_PROCESS) }));
       expect(ofType(cooling.actions, 'process.kill')).toEqual([]);
       expect(cooling.requeueAfterMs).toBe(50 * 60_000);
       const later = { resource: { ...global.resource, last_kill_at_ms: NOW - 61 * 60_000 } };
-      expect(ofType(planDegrade(snapshot(hot, { global: later, degrade: killOn(['*']) })).actions, 'process.kill')).toHaveLength(1);
+      expect(ofType(planDegrade(snapshot(hot, { global: later, degrade: killOn(EVERY_FIXTURE_PROCESS) })).actions, 'process.kill')).toHaveLength(1);
     });
 
     it('never kills in normal mode', () => {
       const normal = { ...hot, mode: 'normal' as const, lastTransition: null };
-      expect(ofType(planDegrade(snapshot(normal, { degrade: killOn(['*']) })).actions, 'process.kill')).toEqual([]);
+      expect(ofType(planDegrade(snapshot(normal, { degrade: killOn(EVERY_FIXTURE_PROCESS) })).actions, 'process.kill')).toEqual([]);
     });
 
     it('a malformed degrade section falls back to kill OFF', () => {
@@ -207,6 +211,15 @@ describe('degrade planner', () => {
     ['/opt/a?b', '/opt/a/b', false], // `?` is one character other than `/`
   ])('kit glob %s vs %s → %s', (pattern, command, expected) => {
     expect(compileAllowlist([pattern])({ command, exe: null }) !== null).toBe(expected);
+  });
+
+  it.each(['*', '**', '*/*', '/', '*.*', '? *', '[a-z]*'])('a pattern that names nothing (%j) matches no process', (pattern) => {
+    expect(isCatchAllKillPattern(pattern)).toBe(true);
+    expect(compileAllowlist([pattern])({ command: '/usr/bin/node /srv/app.js', exe: '/usr/bin/node' })).toBeNull();
+  });
+
+  it.each(['/tmp/puppeteer*', 'chrome', '*/chromium*', 'worker-[0-9]'])('a pattern naming a command (%j) is kept', (pattern) => {
+    expect(isCatchAllKillPattern(pattern)).toBe(false);
   });
 
   it('parses MC_RESOURCE_KILL_ALLOWLIST', () => {

@@ -99,7 +99,10 @@ export function planDegrade(snapshot: GlobalSnapshot): PlanResult {
         ...base(t.reason, noticeKey),
         type: 'discord.post',
         purpose: 'resource',
-        content: t.to === 'degrade' ? enterNotice(values, t.detail.conditions, s.degradePct) : exitNotice(values, s.recoverPct),
+        content:
+          t.to === 'degrade'
+            ? enterNotice(values, t.detail.conditions, s.degradePct, snapshot.settings.locale)
+            : exitNotice(values, s.recoverPct, snapshot.settings.locale),
       });
     }
   }

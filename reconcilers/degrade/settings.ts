@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { splitKillAllowlist } from '../../src/model/index.js';
 
 /**
  * The degrade planner's part of PlannerSettings (`settings.degrade`). Defaults are the safe ones: no kill,
@@ -36,12 +37,7 @@ export function readDegradePlannerSettings(raw: unknown): DegradePlannerSettings
 }
 
 /** `MC_RESOURCE_KILL_ALLOWLIST`: patterns separated by commas, semicolons or newlines. */
-export function parseKillAllowlist(text: string | undefined): string[] {
-  return (text ?? '')
-    .split(/[,;\n]/)
-    .map((p) => p.trim())
-    .filter((p) => p.length > 0);
-}
+export const parseKillAllowlist = splitKillAllowlist;
 
 /** The config section (`config.degrade`) as the CLI loads it; only the fields the planner uses. */
 export interface DegradePlannerConfigFields {

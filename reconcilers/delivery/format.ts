@@ -1,7 +1,7 @@
-import type { Task } from '../../src/model/index.js';
+import { messages, type MessageLocale, type Task } from '../../src/model/index.js';
 import { escapeUntrusted, fitMessage, oneLine, refLine, truncate, type FittedMessage } from '../../src/model/discord-text.js';
 
-export const DELIVERY_HEADER = '[Mission Control] Entrega automática de tarefa concluída';
+export const DELIVERY_HEADER = messages('pt-BR').deliveryHeader;
 const TITLE_MAX = 110;
 
 function progressOf(task: Task): string {
@@ -12,15 +12,16 @@ function progressOf(task: Task): string {
 }
 
 /** The legacy delivery message (legacy-kit.md §11), every agent-written part escaped, fitted to Discord's limits. */
-export function deliveryMessage(task: Task, summary: string, idempotencyKey: string): FittedMessage {
+export function deliveryMessage(task: Task, summary: string, idempotencyKey: string, locale?: MessageLocale): FittedMessage {
+  const m = messages(locale);
   return fitMessage({
     header: [
-      DELIVERY_HEADER,
+      m.deliveryHeader,
       `Task: ${escapeUntrusted(truncate(oneLine(task.title), TITLE_MAX))}`,
       `Task ID: ${task.id}`,
-      `Progresso: ${progressOf(task)}%`,
+      `${m.progress}: ${progressOf(task)}%`,
     ],
-    bodyLabel: 'Resultado: ',
+    bodyLabel: `${m.result}: `,
     body: escapeUntrusted(summary),
     footer: [refLine(idempotencyKey)],
   });

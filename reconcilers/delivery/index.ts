@@ -112,7 +112,7 @@ function post(snap: TaskSnapshot): Action {
   const { task, boardId, now, boundFields } = snap;
   const key = deliveryKey(task.id, snap.status);
   const summary = pickSummary(task, snap.comments);
-  const message = deliveryMessage(task, summary.text, key);
+  const message = deliveryMessage(task, summary.text, key, snap.settings.locale);
   return {
     type: 'discord.post',
     key: taskKey(boardId, task.id),

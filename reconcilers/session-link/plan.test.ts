@@ -1,20 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { readStatus, type Action, type ChatMessage, type Session, type Task, type TaskPatchAction } from '../../src/model/index.js';
+import { openingPrompt, readStatus, type Action, type ChatMessage, type Session, type Task, type TaskPatchAction } from '../../src/model/index.js';
 import { MIN, NOW, applyActions, gateway, snapshot, task, withCondition } from '../../test/support/fixtures.js';
 import { plan as watchdogPlan } from '../watchdog/plan.js';
 import { linkAction } from './link.js';
-import { mentionedTaskIds, sessionLinkReconciler as r } from './plan.js';
+import { mentionedTaskIds, SCANNED, sessionLinkReconciler as r } from './plan.js';
 
 const patches = (actions: Action[]) => actions.filter((a): a is TaskPatchAction => a.type === 'task.patch');
 const comments = (actions: Action[]) => patches(actions).flatMap((a) => (a.change.comment ? [a.change.comment] : []));
 const ID = '7d2c0a4e-1111-4222-8333-944445555666';
 const inbox = (over: Partial<Task> = {}) => task({ id: ID, status: 'inbox', inProgressAt: null, ...over });
 
-function pass(t: Task, sessions: Session[], history: Record<string, ChatMessage[]> = {}) {
-  const base = snapshot(t, { gateway: gateway(sessions) });
+/** One pass like the controller runs it: wants → the openings the source would read → plan. */
+function pass(t: Task, sessions: Session[], history: Record<string, ChatMessage[]> = {}, now = NOW) {
+  const base = snapshot(t, { gateway: gateway(sessions), now });
   const w = r.wants!(t, base.status, base);
-  const fetched = Object.fromEntries((w?.history ?? []).filter((k) => history[k]).map((k) => [k, history[k]!]));
-  const result = r.plan({ ...base, gateway: gateway(sessions, { history: fetched }) });
+  const fetched = Object.fromEntries((w?.openings ?? []).map((k) => [k, openingPrompt(history[k] ?? [])]));
+  const result = r.plan({ ...base, gateway: gateway(sessions, { openings: fetched }) });
   return { wanted: w, actions: result.actions, task: applyActions(t, result.actions) };
 }
 
@@ -39,7 +40,7 @@ describe('session-link reconciler (auto-adoption)', () => {
     const other: Session = { key: 'agent:main:subagent:s3', label: 'aaaaaaaa-1111-4222-8333-944445555666', status: 'running', createdAt: NOW - MIN, updatedAt: NOW };
     const history = { [recent.key]: [{ role: 'user', text: `[Subagent Context] …\nWrite it.\n\nMC Task: ${ID}` }] };
     const out = pass(inbox(), [recent, old, other], history);
-    expect(out.wanted).toEqual({ history: [recent.key] });
+    expect(out.wanted).toEqual({ openings: [recent.key] });
     expect(out.task.fields.mc_session_key).toBe(recent.key);
     expect(comments(out.actions)[0]).toMatch(/first message names this task/);
     const byTaskId = pass(inbox(), [recent], { [recent.key]: [{ role: 'user', text: `objective taskId=${ID} go` }] });
@@ -60,11 +61,68 @@ describe('session-link reconciler (auto-adoption)', () => {
     expect(pass(inbox({ status: 'done' }), [s]).actions).toEqual([]);
   });
 
+  it('a task linked by the marker in the spawning session moves to the sub-agent it spawned with label = task id, once', () => {
+    const parent: Session = { key: 'agent:main:orchestrator', status: 'running', createdAt: NOW - MIN, updatedAt: NOW };
+    const byMarker = pass(inbox(), [parent], { [parent.key]: [{ role: 'user', text: `MOCK_SPAWN label=${ID} task=…\nMC Task: ${ID}` }] });
+    expect(byMarker.task.fields.mc_session_key).toBe(parent.key);
+    const child: Session = { key: 'agent:main:subagent:c1', label: ID, spawnedBy: parent.key, status: 'running', createdAt: NOW, updatedAt: NOW };
+    const moved = pass(byMarker.task, [parent, child]);
+    expect(moved.task.fields.mc_session_key).toBe(child.key);
+    expect(comments(moved.actions)[0]).toMatch(/spawned for this task/);
+    expect(pass(moved.task, [parent, child]).actions).toEqual([]);
+    // a child labelled for another task, or an unrelated labelled session, never takes a linked task
+    const other: Session = { ...child, key: 'agent:main:subagent:c2', label: 'aaaaaaaa-1111-4222-8333-944445555666' };
+    expect(pass(byMarker.task, [parent, other]).actions).toEqual([]);
+  });
+
   it('adopting into a review task keeps review', () => {
     const s: Session = { key: 'agent:main:subagent:s6', label: ID, status: 'running', createdAt: NOW - MIN, updatedAt: NOW };
     const out = pass(inbox({ status: 'review' }), [s]);
     expect(out.task.status).toBe('review');
     expect(out.task.fields.mc_session_key).toBe(s.key);
+  });
+
+  it('records the examined candidates once they are quiet; a restart then reads only sessions that changed since', () => {
+    const a: Session = { key: 'agent:main:a', status: 'done', createdAt: NOW - 30 * MIN, updatedAt: NOW - 20 * MIN };
+    const b: Session = { key: 'agent:main:b', status: 'running', createdAt: NOW - 10 * MIN, updatedAt: NOW - 10_000 };
+    const history = { [a.key]: [{ role: 'user', text: 'MC Task: some-other-task' }], [b.key]: [{ role: 'user', text: 'hello' }] };
+    // b changed 10 s ago: no record yet (one write per quiet period, not one per pass)
+    const busy = pass(inbox(), [a, b], history);
+    expect(busy.wanted).toEqual({ openings: [a.key, b.key] });
+    expect(busy.actions).toEqual([]);
+    // a minute later everything is quiet: one ledger-only write, no comment
+    const later = NOW + 2 * MIN;
+    const quiet = pass(inbox(), [a, b], history, later);
+    expect(patches(quiet.actions)).toHaveLength(1);
+    expect(comments(quiet.actions)).toEqual([]);
+    expect(readStatus(quiet.task.fields).ledger[SCANNED]).toMatchObject({ n: b.updatedAt });
+    // a fresh process: nothing to read, nothing to write
+    const restarted = pass(quiet.task, [a, b], history, later);
+    expect(restarted.wanted).toBeUndefined();
+    expect(restarted.actions).toEqual([]);
+    // a new session naming the task is read (only it) and linked
+    const c: Session = { key: 'agent:main:c', status: 'running', createdAt: later, updatedAt: later };
+    const linked = pass(quiet.task, [a, b, c], { ...history, [c.key]: [{ role: 'user', text: `MC Task: ${ID}` }] }, later);
+    expect(linked.wanted).toEqual({ openings: [c.key] });
+    expect(linked.task.fields.mc_session_key).toBe(c.key);
+  });
+
+  it('a candidate whose opening could not be read keeps the record where it was', () => {
+    const a: Session = { key: 'agent:main:a', status: 'done', createdAt: NOW - 30 * MIN, updatedAt: NOW - 20 * MIN };
+    const base = snapshot(inbox(), { gateway: gateway([a]) });
+    expect(r.plan({ ...base, gateway: gateway([a], { openings: {} }) }).actions).toEqual([]);
+  });
+
+  it('a push about an unlinked session names the tasks worth a look: the labelled one, or every unlinked one for a recent session', () => {
+    const other = inbox({ id: 'aaaaaaaa-1111-4222-8333-944445555666' });
+    const linkedTask = inbox({ id: 'bbbbbbbb-1111-4222-8333-944445555666', fields: { mc_session_key: 'agent:main:x' } });
+    const tasks = [inbox(), other, linkedTask, inbox({ id: 'cccccccc-1111-4222-8333-944445555666', status: 'done' })];
+    const settings = snapshot(inbox()).settings;
+    const labelled: Session = { key: 'agent:main:subagent:l', label: ID, createdAt: NOW };
+    expect(r.affectedBy!(labelled, tasks, NOW, settings).map((t) => t.id)).toEqual([ID]);
+    const marker: Session = { key: 'agent:main:subagent:m', createdAt: NOW };
+    expect(r.affectedBy!(marker, tasks, NOW, settings).map((t) => t.id)).toEqual([ID, other.id]);
+    expect(r.affectedBy!({ ...marker, createdAt: NOW - 600 * MIN }, tasks, NOW, settings)).toEqual([]);
   });
 
   it('mentionedTaskIds finds both forms', () => {

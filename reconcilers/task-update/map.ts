@@ -13,13 +13,17 @@ import {
   type TaskPatchAction,
   type TaskStatus,
   WATCHDOG_FLAGS,
+  BLOCKED,
+  DONE_AWAITING_APPROVAL,
+  doneVerdict,
+  transitionText,
+  type DoneVerdict,
 } from '../../src/model/index.js';
 import { normalised, type TaskUpdate } from './parse.js';
 
 export const NAME = 'task-update';
 
-/** Condition this concern owns: True while the agent's own report needs a human (failed, blocked, done awaiting approval). */
-export const BLOCKED = 'Blocked';
+export { BLOCKED } from '../../src/model/index.js';
 
 /** Flags the watchdog owns in mc_last_error: an agent's success report never clears those (the watchdog does). */
 
@@ -62,15 +66,8 @@ export function kindOf(status: string | undefined): Kind {
 }
 
 /** Where the task may go when the agent says done: the board's done gate decides, else review for a human. */
-export function doneTarget(task: Task, board: Board | null, approvals: readonly Approval[], status: ControllerStatus): { status: TaskStatus; gated: string | null } {
-  if ('refused:done' in status.ledger) return { status: 'review', gated: 'the board refused done earlier' };
-  if (!board) return { status: 'done', gated: null };
-  if (board.blockStatusChangesWithPendingApproval && approvals.some((a) => a.status === 'pending'))
-    return { status: 'review', gated: 'a pending approval blocks status changes' };
-  if (board.requireApprovalForDone && !approvals.some((a) => a.status === 'approved'))
-    return { status: 'review', gated: 'the board requires an approved approval before done' };
-  if (board.requireReviewBeforeDone && task.status !== 'review') return { status: 'review', gated: 'the board requires review before done' };
-  return { status: 'done', gated: null };
+export function doneTarget(task: Task, board: Board | null, approvals: readonly Approval[], status: ControllerStatus): DoneVerdict {
+  return doneVerdict(task, board, approvals, status);
 }
 
 export interface MirrorContext {
@@ -102,6 +99,7 @@ function changeFor(ctx: MirrorContext, u: TaskUpdate, run: Running): { change: T
   const conditions: ConditionInput[] = [];
   const notes: string[] = [];
   let target: TaskStatus | undefined;
+  let rule: string | null = null;
   const block = (reason: string, message: string) => {
     conditions.push({ type: BLOCKED, status: 'True', reason, message });
     run.blocked = true;
@@ -122,9 +120,9 @@ function changeFor(ctx: MirrorContext, u: TaskUpdate, run: Running): { change: T
     case 'done': {
       const d = doneTarget(ctx.task, ctx.board, ctx.approvals, ctx.status);
       target = d.status;
-      if (d.gated) {
-        block('DoneAwaitingApproval', `the agent reported done; ${d.gated}`);
-        notes.push(`kept in review: ${d.gated}`);
+      if (d.rule) {
+        block(DONE_AWAITING_APPROVAL, `the agent reported done; ${d.rule}`);
+        rule = d.rule;
       } else unblock();
       if (u.summary) fields[F.outputSummary] = u.summary.slice(0, 4000);
       break;
@@ -157,15 +155,18 @@ function changeFor(ctx: MirrorContext, u: TaskUpdate, run: Running): { change: T
     fields[F.lastError] = null;
   // An agent report never reopens a finished task.
   if (target && (ctx.task.status === 'done' || target === run.taskStatus)) target = undefined;
+  const from = run.taskStatus;
   if (target) run.taskStatus = target;
   if (F.lastError in fields) run.lastError = fields[F.lastError];
 
   const parts = [
-    `TASK_UPDATE from ${ctx.source}: status ${u.status ?? '(none)'}${target ? ` → ${target}` : ''}`,
+    `TASK_UPDATE from ${ctx.source}: reported ${u.status ?? '(no status)'}`,
     ...(u.progress !== undefined ? [`progress ${u.progress}%`] : []),
     ...(u.cost !== undefined ? [`cost $${u.cost}`] : []),
   ];
   const lines = [`${MARKER} ${parts.join(', ')}.`];
+  // The transition the task really makes, and the rule when the board keeps it from done.
+  if (target || rule) lines.push(`Status: ${transitionText(from, target ?? from, rule)}.`);
   if (u.summary) lines.push(`Summary: ${u.summary.slice(0, 1000)}`);
   if (u.error) lines.push(`Error: ${u.error.slice(0, 500)}`);
   if (u.reviewReason) lines.push(`Review reason: ${u.reviewReason.slice(0, 500)}`);

@@ -14,6 +14,9 @@ describe('TASK_UPDATE scanner', () => {
     ['status normalised', 'TASK_UPDATE {"status":"Awaiting-Human"}', { status: 'awaiting_human' }],
     ['null error not recorded', 'TASK_UPDATE {"status":"done","error":null,"summary":"ok"}', { status: 'done', summary: 'ok' }],
     ['task_id alias and scalar artifact', 'TASK_UPDATE {"task_id":"t-9","artifacts":"out.txt","cost":"0.25"}', { taskId: 't-9', artifacts: ['out.txt'], cost: 0.25 }],
+    ['an absurd cost dropped (finite but unbounded)', 'TASK_UPDATE {"status":"done","cost":1e308}', { status: 'done' }],
+    ['a cost past the bound dropped', 'TASK_UPDATE {"status":"done","cost":"2000000"}', { status: 'done' }],
+    ['a negative cost dropped', 'TASK_UPDATE {"status":"done","cost":-1}', { status: 'done' }],
   ])('%s', (_name, input, expected) => {
     expect(lastTaskUpdate(input)?.update).toEqual(expected);
   });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { stableStringify } from '../../src/model/index.js';
+import { plausibleCost, stableStringify } from '../../src/model/index.js';
 
 /**
  * The TASK_UPDATE grammar (legacy-kit.md §9) with a real JSON scanner: the kit counted braces without
@@ -70,8 +70,8 @@ export function toTaskUpdate(value: unknown): TaskUpdate | null {
   if (summary) out.summary = summary;
   const error = str(b.error);
   if (error) out.error = error;
-  const cost = numeric.safeParse(b.cost);
-  if (cost.success && cost.data !== undefined && cost.data >= 0) out.cost = cost.data;
+  const cost = plausibleCost(b.cost);
+  if (cost !== null) out.cost = cost;
   if (b.artifacts !== undefined && b.artifacts !== null) {
     const list = (Array.isArray(b.artifacts) ? b.artifacts : [b.artifacts]).map(str).filter((a): a is string => Boolean(a));
     if (list.length > 0) out.artifacts = list;

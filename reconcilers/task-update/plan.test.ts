@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { readStatus, type Action, type Board, type ChatMessage, type Session, type Task, type TaskPatchAction } from '../../src/model/index.js';
-import { MIN, NOW, applyActions, gateway, snapshot, task } from '../../test/support/fixtures.js';
+import { MIN, NOW, applyActions, approval, board as boardOf, gateway, snapshot, task } from '../../test/support/fixtures.js';
 import { taskUpdateReconciler as r, SEEN } from './plan.js';
+import type { Approval } from '../../src/model/index.js';
+
+
 
 const KEY = 'agent:main:subagent:abc';
 const patches = (actions: Action[]) => actions.filter((a): a is TaskPatchAction => a.type === 'task.patch');
@@ -9,17 +12,8 @@ const comments = (actions: Action[]) => patches(actions).flatMap((a) => (a.chang
 const linked = (over: Partial<Task> = {}, fields: Record<string, unknown> = {}) => task({ ...over, fields: { mc_session_key: KEY, ...fields } });
 const session = (over: Partial<Session> = {}): Session => ({ key: KEY, status: 'running', updatedAt: NOW - MIN, ...over });
 const say = (text: string, at = NOW - MIN): ChatMessage => ({ role: 'assistant', text, timestamp: at });
-const board = (over: Partial<Board> = {}): Board => ({
-  id: 'b1',
-  name: 'b',
-  gatewayId: null,
-  requireApprovalForDone: false,
-  requireReviewBeforeDone: false,
-  blockStatusChangesWithPendingApproval: false,
-  commentRequiredForReview: false,
-  updatedAt: NOW,
-  ...over,
-});
+/** this file's boards let done through unless a test switches the gate on */
+const board = (over: Partial<Board> = {}): Board => boardOf({ gatewayId: null, requireApprovalForDone: false, updatedAt: NOW, ...over });
 
 /** One pass like the controller runs it: wants → history → plan. */
 function pass(t: Task, s: Session, history: ChatMessage[], over: Parameters<typeof snapshot>[1] = {}) {
@@ -37,7 +31,7 @@ describe('task-update reconciler', () => {
     const first = pass(linked(), s, history);
     expect(first.wanted).toEqual({ history: [KEY] });
     expect(comments(first.actions)).toHaveLength(1);
-    expect(comments(first.actions)[0]).toMatch(/^\[mc-controller\] TASK_UPDATE from session .*status done → done, progress 100%, cost \$0.42/);
+    expect(comments(first.actions)[0]).toMatch(/^\[mc-controller\] TASK_UPDATE from session .*: reported done, progress 100%, cost \$0.42\.\nStatus: in_progress → done\./);
     expect(first.task.status).toBe('done');
     expect(first.task.fields).toMatchObject({ mc_progress: 100, mc_output_summary: 'report {v2} written', mc_actual_cost_usd: 0.42 });
     expect(readStatus(first.task.fields).ledger[SEEN]).toMatchObject({ at: s.updatedAt, ext: `${KEY} done` });
@@ -83,8 +77,21 @@ describe('task-update reconciler', () => {
     const out = pass(linked(), session(), [say('TASK_UPDATE {"status":"completed","summary":"ok"}')], { board: board({ requireApprovalForDone: true }) });
     expect(out.task.status).toBe('review');
     expect(readStatus(out.task.fields).conditions.find((c) => c.type === 'Blocked')?.reason).toBe('DoneAwaitingApproval');
-    expect(comments(out.actions)[0]).toMatch(/requires an approved approval/);
+    expect(comments(out.actions)[0]).toMatch(/\nStatus: in_progress → review: board requires an approved approval for done\./);
+    expect(comments(out.actions)[0]).not.toMatch(/done → done/);
   });
+
+  it('a refusal recorded by the executor keeps the task out of done and names the rule it gave, until an approval changes', () => {
+    const refused = linked({}, { mc_conditions: { observedHash: '', conditions: [], ledger: { 'refused:done': { s: 'failed', at: NOW - MIN, ext: 'board requires review before done' } } } });
+    const say1 = [say('TASK_UPDATE {"status":"done","summary":"ok"}')];
+    const out = pass(refused, session(), say1, { board: board({ updatedAt: NOW - 2 * MIN }) });
+    expect(out.task.status).toBe('review');
+    expect(comments(out.actions)[0]).toMatch(/Status: in_progress → review: board requires review before done\./);
+    // an approval approved after the refusal: judged afresh, and this board lets done through
+    const later = pass(refused, session(), say1, { board: board({ updatedAt: NOW - 2 * MIN }), approvals: [approval('approved', NOW)] });
+    expect(later.task.status).toBe('done');
+  });
+
 
   it('an unknown status keeps the status and says so; blocks for another task are ignored', () => {
     const out = pass(linked(), session(), [say('TASK_UPDATE {"status":"plan_submitted","progress":30}'), say('TASK_UPDATE {"taskId":"other","status":"done"}')]);
@@ -95,7 +102,7 @@ describe('task-update reconciler', () => {
   });
 
   it('user messages (the spawn prompt with its example block) are never mirrored; garbage changes nothing', () => {
-    const out = pass(linked(), session(), [{ role: 'user', text: 'TASK_UPDATE {"taskId":"t1","status":"in_progress","progress":0}' }, say('TASK_UPDATE {garbage')]);
+    const out = pass(linked(), session({ updatedAt: NOW - 10_000 }), [{ role: 'user', text: 'TASK_UPDATE {"taskId":"t1","status":"in_progress","progress":0}' }, say('TASK_UPDATE {garbage')]);
     expect(out.actions).toEqual([]);
   });
 
@@ -107,13 +114,27 @@ describe('task-update reconciler', () => {
     const second = pass(first.task, s, [say('all done, no block')]);
     expect(second.wanted).toBeUndefined();
     expect(second.actions).toEqual([]);
-    // a running session without blocks: no write at all (the in-process cache avoids re-reads)
-    expect(pass(linked(), session(), [say('thinking')]).actions).toEqual([]);
+    // a session still active (changed 10 s ago) without blocks: no write at all (the in-process cache avoids re-reads)
+    expect(pass(linked(), session({ updatedAt: NOW - 10_000 }), [say('thinking', NOW - 10_000)]).actions).toEqual([]);
     // a run that ends without moving updatedAt is still read again: the marker remembers the state too
     const marked = pass(linked(), session({ status: 'done', updatedAt: NOW - 5 * MIN }), [say('thinking')]).task;
     const ended = pass(marked, session({ status: 'failed', updatedAt: NOW - 5 * MIN }), [say('TASK_UPDATE {"status":"failed","error":"x"}')]);
     expect(ended.wanted).toEqual({ history: [KEY] });
     expect(ended.task.fields.mc_last_error).toBe('x');
+  });
+
+  it('a running session that went quiet: one write records the consumed version, and a restart reads nothing until it changes', () => {
+    const quiet = session({ updatedAt: NOW - 2 * MIN });
+    const first = pass(linked(), quiet, [say('waiting for the build', NOW - 2 * MIN - 500)]);
+    expect(comments(first.actions)).toEqual([]);
+    expect(patches(first.actions)).toHaveLength(1);
+    expect(readStatus(first.task.fields).ledger[SEEN]).toMatchObject({ at: quiet.updatedAt, ext: `${KEY} running`, n: NOW - 2 * MIN - 500 });
+    // what a fresh process sees: the ledger alone says the transcript at this version was read
+    const restarted = pass(first.task, quiet, []);
+    expect(restarted.wanted).toBeUndefined();
+    expect(restarted.actions).toEqual([]);
+    // the session moves again: read once more
+    expect(pass(first.task, { ...quiet, updatedAt: NOW }, []).wanted).toEqual({ history: [KEY] });
   });
 
   it('unlinked, done, or gateway not synced: no history wanted', () => {
@@ -125,5 +146,46 @@ describe('task-update reconciler', () => {
     const t = linked();
     const base = snapshot(t, { gateway: gateway([s], { synced: false }) });
     expect(r.wants!(t, base.status, base)).toBeUndefined();
+  });
+
+  describe('an approved approval finishes the job (issue 12 item 2)', () => {
+    const gated = () => pass(linked(), session(), [say('TASK_UPDATE {"status":"done","summary":"ok"}')], { board: board({ requireApprovalForDone: true }) }).task;
+    const blocked = (t: Task) => readStatus(t.fields).conditions.find((c) => c.type === 'Blocked');
+    const again = (t: Task, approvals: Approval[]) => {
+      const base = snapshot(t, { gateway: gateway([session()]), board: board({ requireApprovalForDone: true }), approvals });
+      const w = r.wants!(t, base.status, base);
+      const result = r.plan({ ...base, gateway: gateway([session()], { history: w?.history ? { [KEY]: [say('TASK_UPDATE {"status":"done","summary":"ok"}')] } : {} }) });
+      return { wanted: w, actions: result.actions, task: applyActions(t, result.actions) };
+    };
+
+    it('a task waiting on the gate asks for the resolved approvals; a task not waiting does not', () => {
+      expect(again(gated(), []).wanted).toMatchObject({ resolvedApprovals: true });
+      const base = snapshot(linked(), { gateway: gateway([session()]) });
+      expect(r.wants!(linked(), base.status, base)?.resolvedApprovals).toBeUndefined();
+    });
+
+    it('approved: review → done, Blocked=False/Approved, one comment naming the approval; then nothing', () => {
+      const out = again(gated(), [approval('approved')]);
+      expect(out.task.status).toBe('done');
+      expect(blocked(out.task)).toMatchObject({ status: 'False', reason: 'Approved' });
+      expect(readStatus(out.task.fields).conditions.find((c) => c.type === 'Ready')?.status).toBe('True');
+      expect(comments(out.actions)).toEqual([expect.stringMatching(/Approval ap1 approved\. Status: review → done\./)]);
+      expect(again(out.task, [approval('approved')]).actions).toEqual([]);
+    });
+
+    it('pending: stays in review, nothing written', () => {
+      expect(again(gated(), [approval('pending')]).actions).toEqual([]);
+    });
+
+    it('rejected: stays in review with Blocked=True/ApprovalRejected and one comment; a new pending approval waits again', () => {
+      const out = again(gated(), [approval('rejected')]);
+      expect(out.task.status).toBe('review');
+      expect(blocked(out.task)).toMatchObject({ status: 'True', reason: 'ApprovalRejected' });
+      expect(comments(out.actions)).toEqual([expect.stringMatching(/Approval ap1 rejected: the task stays in review/)]);
+      expect(again(out.task, [approval('rejected')]).actions).toEqual([]);
+      const retry = again(out.task, [approval('rejected'), approval('pending', NOW, 'ap2')]);
+      expect(blocked(retry.task)).toMatchObject({ status: 'True', reason: 'DoneAwaitingApproval' });
+      expect(again(retry.task, [approval('rejected'), approval('approved', NOW + MIN, 'ap2')]).task.status).toBe('done');
+    });
   });
 });

@@ -1,28 +1,40 @@
-import { F, type ChatMessage, type LedgerEntry, type PlanResult, type Session, type Task, type TaskReconciler, type TaskSnapshot } from '../../src/model/index.js';
+import {
+  F,
+  SESSION_SEEN,
+  consumed,
+  consumedMark,
+  sessionFinished,
+  sessionQuiet,
+  sessionVersion,
+  type ChatMessage,
+  type LedgerEntry,
+  type PlanResult,
+  type Session,
+  type Task,
+  type TaskReconciler,
+  type TaskSnapshot,
+  type Wants,
+} from '../../src/model/index.js';
+import { finish, waitsOnApproval } from './finish.js';
 import { mirror, NAME } from './map.js';
 import { findTaskUpdates, isMeaningful, type TaskUpdate } from './parse.js';
 
 /**
  * Mirrors TASK_UPDATE blocks from a linked session's assistant messages onto its task, each exactly once
  * (ledger entry per block). Cost control: history is read only when the session row moved since the
- * version recorded in `task-update:seen`; the marker is written with applied blocks, or alone once the
- * session has ended (its history can no longer change), never on every tick of a running session.
+ * version recorded in `task-update:seen` (SESSION_SEEN); the marker is written with applied blocks, or
+ * alone once the session is quiet (ended, or unchanged for a minute), never on every tick of a running
+ * session — so a restarted controller reads only sessions that changed.
  */
 
-export const SEEN = 'task-update:seen';
+export const SEEN = SESSION_SEEN;
 const MIRRORED_STATUSES = new Set(['inbox', 'in_progress', 'review']);
-const FINISHED = new Set(['done', 'failed', 'killed', 'timeout']);
 
 const sessionKeyOf = (task: Task): string | null => {
   const v = task.fields[F.sessionKey];
   return typeof v === 'string' && v.trim() ? v.trim() : null;
 };
 
-/** Newest row time: a run that ends may move only endedAt or lastActivityAt, not updatedAt. */
-export const versionOf = (s: Session): number => Math.max(s.updatedAt ?? 0, s.lastActivityAt ?? 0, s.endedAt ?? 0);
-/** What the seen marker remembers besides the time: which session, in which state (running → done must re-read). */
-const seenTag = (s: Session): string => `${s.key} ${s.status ?? 'unknown'}`;
-const isSeen = (entry: LedgerEntry | undefined, s: Session): boolean => entry?.at === versionOf(s) && entry.ext === seenTag(s);
 
 function linkedSession(task: Task, s: Pick<TaskSnapshot, 'gateway'>): Session | null {
   if (!MIRRORED_STATUSES.has(task.status)) return null;
@@ -41,24 +53,29 @@ export function updatesIn(history: readonly ChatMessage[]): TaskUpdate[] {
 }
 
 export function plan(s: TaskSnapshot): PlanResult {
+  const mirrored = mirrorSession(s);
+  // A block mirrored this pass decides the status; the gate is looked at again on the next.
+  return mirrored.actions.length > 0 ? mirrored : { actions: finish(s) };
+}
+
+function mirrorSession(s: TaskSnapshot): PlanResult {
   const session = linkedSession(s.task, s);
   if (!session) return { actions: [] };
   const history = s.gateway?.history.get(session.key);
   if (!history) return { actions: [] };
-  const version = versionOf(session);
-  const seen = s.status.ledger[SEEN];
-  const mark: Record<string, LedgerEntry> = isSeen(seen, session) ? {} : { [SEEN]: { s: 'done', at: version, ext: seenTag(session) } };
+  const version = sessionVersion(session);
+  const mark: Record<string, LedgerEntry> = consumed(s.status.ledger[SEEN], session) ? {} : { [SEEN]: consumedMark(session, history) };
   const ownUpdates = updatesIn(history).filter((u) => u.taskId === undefined || u.taskId === s.task.id);
   const ctx = { task: s.task, status: s.status, board: s.board, approvals: s.approvals, now: s.now, source: `session ${session.key}` };
   const actions = mirror(ctx, ownUpdates, mark);
-  if (actions.length > 0 || Object.keys(mark).length === 0 || !FINISHED.has(session.status ?? '')) return { actions };
+  if (actions.length > 0 || Object.keys(mark).length === 0 || !sessionQuiet(session, s.now)) return { actions };
   return {
     actions: [
       {
         type: 'task.patch',
         key: `task/${s.task.boardId}/${s.task.id}`,
         reconciler: NAME,
-        reason: `session ${session.key} ended; its TASK_UPDATE blocks are all mirrored`,
+        reason: `session ${session.key} ${sessionFinished(session) ? 'ended' : 'is quiet'}; its TASK_UPDATE blocks are all mirrored`,
         idempotencyKey: `${NAME}:seen:${s.task.id}:${version}`,
         boardId: s.task.boardId,
         taskId: s.task.id,
@@ -68,10 +85,13 @@ export function plan(s: TaskSnapshot): PlanResult {
   };
 }
 
-function wants(task: Task, status: TaskSnapshot['status'], s: Omit<TaskSnapshot, 'comments'>) {
+function wants(task: Task, status: TaskSnapshot['status'], s: Omit<TaskSnapshot, 'comments'>): Wants | undefined {
+  // Only a task that waits on an approval needs the resolved ones (a fresh process lists only pending).
+  const resolved: Wants = waitsOnApproval(task, status) ? { resolvedApprovals: true } : {};
   const session = linkedSession(task, s);
-  if (!session) return undefined;
-  return isSeen(status.ledger[SEEN], session) ? undefined : { history: [session.key] };
+  const history: Wants = session && !consumed(status.ledger[SEEN], session) ? { history: [session.key] } : {};
+  const w = { ...resolved, ...history };
+  return Object.keys(w).length > 0 ? w : undefined;
 }
 
 export const taskUpdateReconciler: TaskReconciler = { scope: 'task', name: NAME, wants, plan };

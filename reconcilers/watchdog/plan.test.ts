@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { readStatus, type Action, type Task, type TaskPatchAction } from '../../src/model/index.js';
+import { consumedMark, readStatus, SESSION_SEEN, type Action, type Task, type TaskPatchAction } from '../../src/model/index.js';
 import { MIN, NOW, applyActions, gateway, snapshot, task, withCondition } from '../../test/support/fixtures.js';
-import { plan } from './plan.js';
+import { plan, watchdog } from './plan.js';
 
 const patches = (actions: Action[]) => actions.filter((a): a is TaskPatchAction => a.type === 'task.patch');
 const comments = (actions: Action[]) => patches(actions).flatMap((a) => (a.change.comment ? [a.change.comment] : []));
@@ -113,6 +113,22 @@ describe('watchdog: stalls', () => {
     expect(patches(plan(snapshot(linked(), { gateway: view })).actions).some((a) => a.change.status === 'review')).toBe(false);
   });
 
+  it('a transcript the ledger says was read at this version is not read again: its newest message time is in the ledger', () => {
+    const row = { key, status: 'running', updatedAt: NOW - 90 * MIN };
+    const history = [{ role: 'assistant', text: 'working', timestamp: NOW - 5 * MIN }];
+    const marked = task({ fields: { mc_session_key: key, mc_conditions: { ledger: { [SESSION_SEEN]: consumedMark(row, history) } } } });
+    const base = snapshot(marked, { gateway: gateway([row]) });
+    expect(watchdog.wants!(marked, base.status, base)).toBeUndefined();
+    // without the read, the ledger's message time still keeps it alive …
+    expect(patches(plan(base).actions).some((a) => a.change.status === 'review')).toBe(false);
+    // … and once that time is older than the threshold too, it is stalled, still without a read
+    const stale = plan(snapshot(marked, { gateway: gateway([row]), now: NOW + 60 * MIN }));
+    expect(patches(stale.actions).some((a) => a.change.status === 'review')).toBe(true);
+    // the row moved: read again
+    const moved = snapshot(marked, { gateway: gateway([{ ...row, updatedAt: NOW - 80 * MIN }]) });
+    expect(watchdog.wants!(marked, moved.status, moved)).toEqual({ history: [key] });
+  });
+
   it('does not fight a human who moved a stalled task back to in_progress', () => {
     const stale = gateway([{ key, status: 'running', updatedAt: NOW - 90 * MIN }]);
     const t = { ...passes(linked(), 1, stale).task, status: 'in_progress' as const };
@@ -160,6 +176,12 @@ describe('watchdog: finished sessions', () => {
     expect(patches(done.actions).at(-1)!.change.fields).not.toHaveProperty('mc_output_summary');
     const gated = plan(snapshot(t, { gateway: view, settings: on, board: { ...board, requireApprovalForDone: true } }));
     expect(patches(gated.actions).at(-1)!.change.status).toBe('review');
+    // waits behind the gate the way an agent's done report does, so an approved approval finishes it
+    expect(patches(gated.actions).at(-1)!.change.conditions).toContainEqual(expect.objectContaining({ type: 'Blocked', status: 'True', reason: 'DoneAwaitingApproval' }));
+    expect(patches(gated.actions).at(-1)!.change.comment).toMatch(/finished\. in_progress → review: board requires an approved approval for done\./);
+    // without MC_DONE_ON_SESSION_END a human looks: review, not a wait on the gate
+    const off = plan(snapshot(t, { gateway: view, board: { ...board, requireApprovalForDone: true } }));
+    expect(patches(off.actions).at(-1)!.change.conditions?.map((c) => c.type)).toEqual(['Completed']);
     const refused = withCondition(t, 'SessionLinked', 'True', 'Linked');
     const refusedTask = { ...refused, fields: { ...refused.fields, mc_conditions: { ...readStatus(refused.fields), ledger: { 'refused:done': { s: 'failed', at: NOW } } } } };
     expect(patches(plan(snapshot(refusedTask, { gateway: view, settings: on, board })).actions).at(-1)!.change.status).toBe('review');

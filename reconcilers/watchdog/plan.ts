@@ -5,6 +5,8 @@ import {
   idempotencyKey,
   isTrue,
   MARKER,
+  SESSION_SEEN,
+  consumedActivity,
   taskKey,
   transition,
   type Action,
@@ -15,6 +17,11 @@ import {
   type TaskReconciler,
   type TaskSnapshot,
   WATCHDOG_FLAGS,
+  BLOCKED,
+  DONE_AWAITING_APPROVAL,
+  doneVerdict,
+  transitionText,
+  type DoneVerdict,
 } from '../../src/model/index.js';
 import { classify, finalAssistantText, lastActivity } from './activity.js';
 
@@ -60,9 +67,9 @@ class Plan {
     return this.s.task.status === 'review' ? { status: 'in_progress' } : {};
   }
 
-  move(condition: ConditionInput, reason: string, comment: string | undefined, change: Omit<TaskChange, 'conditions' | 'comment'> = {}): void {
+  move(condition: ConditionInput, reason: string, comment: string | undefined, change: Omit<TaskChange, 'conditions' | 'comment'> = {}, also: ConditionInput[] = []): void {
     if (!flips(this.s.status, condition)) return;
-    this.actions.push(transition({ reconciler: NAME, task: this.s.task, status: this.s.status, condition, reason, ...(comment ? { comment } : {}), change }));
+    this.actions.push(transition({ reconciler: NAME, task: this.s.task, status: this.s.status, condition, also, reason, ...(comment ? { comment } : {}), change }));
   }
 
   after(ms: number): void {
@@ -124,30 +131,32 @@ function lost(p: Plan, key: string, why: 'SessionFailed' | 'SessionKilled' | 'Se
   if (interval > 0) p.after(interval);
 }
 
-function boardAllowsDone(s: TaskSnapshot): boolean {
-  if (!s.settings.watchdog.doneOnSessionEnd || 'refused:done' in s.status.ledger) return false;
-  const b = s.board;
-  if (!b) return false;
-  if (b.requireReviewBeforeDone && s.task.status !== 'review') return false;
-  if (b.blockStatusChangesWithPendingApproval && s.approvals.some((a) => a.status === 'pending')) return false;
-  return !b.requireApprovalForDone || s.approvals.some((a) => a.status === 'approved');
-}
-
+/**
+ * Where a finished session takes its task: review for a human, or — with MC_DONE_ON_SESSION_END — done
+ * when the board's gate lets it through; a gated done waits in review as Blocked=DoneAwaitingApproval,
+ * the same state an agent's own done report leaves, so one rule finishes both once an approval is approved.
+ */
 function completed(p: Plan, key: string): void {
   const s = p.s;
   if (s.status.ledger['watchdog:completed']?.ext === key) return;
   const summary = s.task.fields[F.outputSummary];
   const fallback = typeof summary === 'string' && summary.trim() ? null : finalAssistantText(s.gateway?.history.get(key));
-  const target = boardAllowsDone(s) ? 'done' : 'review';
+  const wantsDone = s.settings.watchdog.doneOnSessionEnd;
+  // Without the board's rules nothing says done would be accepted: a human looks instead.
+  const verdict: DoneVerdict = !wantsDone ? { status: 'review', rule: null } : s.board ? doneVerdict(s.task, s.board, s.approvals, s.status) : { status: 'review', rule: 'board rules unknown' };
+  const target = verdict.status;
+  const waits = wantsDone && verdict.rule !== null;
+  const how = waits ? `${transitionText(s.task.status, target, verdict.rule)}.` : `Moved to ${target}${target === 'review' ? ' for a human check' : ''}.`;
   p.move(
     { type: 'Completed', status: 'True', reason: 'SessionFinished', message: `session ${key} finished` },
-    `session finished; task to ${target}`,
-    `Session ${key} finished. Moved to ${target}${target === 'review' ? ' for a human check' : ''}.`,
+    `session finished; task to ${target}${waits ? ` (${verdict.rule})` : ''}`,
+    `Session ${key} finished. ${how}`,
     {
       ...(s.task.status !== target ? { status: target } : {}),
       fields: { ...p.clearFlag(...WATCHDOG_FLAGS), ...(fallback ? { [F.outputSummary]: fallback.slice(0, 4000) } : {}) },
       ledger: { 'watchdog:completed': { s: 'done', at: s.now, ext: key } },
     },
+    waits ? [{ type: BLOCKED, status: 'True', reason: DONE_AWAITING_APPROVAL, message: `the session finished; ${verdict.rule}` }] : [],
   );
 }
 
@@ -183,7 +192,7 @@ function running(p: Plan, key: string, session: Session): void {
       fields: p.clearFlag('needs_approval'),
     });
 
-  const activity = lastActivity(session, children, gw.history.get(key));
+  const activity = maxKnown(lastActivity(session, children, gw.history.get(key)), consumedActivity(s.status.ledger[SESSION_SEEN], session));
   if (activity === null) return;
   const threshold = s.settings.watchdog.stalledMinutes * 60_000;
   const age = s.now - activity;
@@ -243,7 +252,13 @@ function result(p: Plan): PlanResult {
 }
 
 /** Chat history only when it can change the verdict: a finished run without a summary, or a row that looks stalled. */
-function wants(task: TaskSnapshot['task'], _status: TaskSnapshot['status'], s: Omit<TaskSnapshot, 'comments'>) {
+const maxKnown = (a: number | null, b: number | null): number | null => (a === null ? b : b === null ? a : Math.max(a, b));
+
+/**
+ * A transcript the ledger says was read at the session's current version adds nothing new: its newest
+ * message time is in the ledger (SESSION_SEEN), and a completed run's summary was already taken.
+ */
+function wants(task: TaskSnapshot['task'], status: TaskSnapshot['status'], s: Omit<TaskSnapshot, 'comments'>) {
   const snapshot = s as TaskSnapshot;
   if (!inScope(snapshot)) return undefined;
   const key = sessionKeyOf(snapshot);
@@ -251,12 +266,15 @@ function wants(task: TaskSnapshot['task'], _status: TaskSnapshot['status'], s: O
   if (!key || !session) return undefined;
   const state = classify(session);
   if (state === 'done') {
+    if (status.ledger['watchdog:completed']?.ext === key) return undefined;
     const summary = task.fields[F.outputSummary];
     return typeof summary === 'string' && summary.trim() ? undefined : { history: [key] };
   }
   if (state !== 'running') return undefined;
-  const activity = lastActivity(session, s.gateway?.children.get(key) ?? [], undefined);
-  return activity !== null && s.now - activity >= s.settings.watchdog.stalledMinutes * 60_000 ? { history: [key] } : undefined;
+  const known = consumedActivity(status.ledger[SESSION_SEEN], session);
+  const activity = maxKnown(lastActivity(session, s.gateway?.children.get(key) ?? [], undefined), known);
+  const looksStalled = activity !== null && s.now - activity >= s.settings.watchdog.stalledMinutes * 60_000;
+  return looksStalled && known === null ? { history: [key] } : undefined;
 }
 
 export const watchdog: TaskReconciler = { scope: 'task', name: NAME, wants, plan };

@@ -15,6 +15,7 @@ export function plannerSettings(config: Config, dryRun: boolean): PlannerSetting
   return {
     dryRun,
     publicUrl: config.mc.publicUrl ?? null,
+    locale: config.discord.locale,
     watchdog: { ...config.watchdog },
     delivery: { ...config.delivery },
     degrade: degradePlannerSettings(config),
@@ -41,6 +42,8 @@ export function compose(opts: {
   degraded?: () => boolean;
   pressure?: () => unknown;
   metrics?: ControllerMetrics;
+  /** fields a plan treats as bound because `run`/`once` would bootstrap them first */
+  assumeBoundFields?: readonly string[];
 }): Composed {
   const { config } = opts;
   const globalState = new GlobalStateFile(config.loop.stateDir, opts.door, { logger: opts.logger });
@@ -68,6 +71,7 @@ export function compose(opts: {
     ...(opts.pressure ? { pressure: opts.pressure } : {}),
     ...(opts.metrics ? { metrics: opts.metrics } : {}),
     ...(posted ? { posted } : {}),
+    ...(opts.assumeBoundFields ? { assumeBoundFields: opts.assumeBoundFields } : {}),
   });
   return { controller, gateway: opts.gateway ?? null, globalState };
 }
@@ -82,6 +86,8 @@ export function composeController(opts: {
   degrade: DegradeWiring;
   signal?: AbortSignal;
   metrics?: ControllerMetrics;
+  /** fields a plan treats as bound because `run`/`once` would bootstrap them first */
+  assumeBoundFields?: readonly string[];
 }): Composed {
   const { config, logger, door, degrade } = opts;
   const composed = compose({
@@ -92,6 +98,7 @@ export function composeController(opts: {
     door,
     ...(opts.signal ? { signal: opts.signal } : {}),
     ...(opts.metrics ? { metrics: opts.metrics } : {}),
+    ...(opts.assumeBoundFields ? { assumeBoundFields: opts.assumeBoundFields } : {}),
     handlers: { ...handlersFor(config, logger, door), ...degrade.handlers },
     degraded: degrade.degraded,
     pressure: degrade.pressure,

@@ -5,6 +5,7 @@ import { MissionControlClient } from '../clients/mission-control/index.js';
 import type { MissionControlApi } from '../clients/mission-control/api.js';
 import { EffectsDoor } from '../runtime/effects/door.js';
 import { CliExit, EXIT } from './exit-codes.js';
+import type { Progress } from './progress.js';
 
 export interface GlobalFlags {
   config?: string;
@@ -13,6 +14,18 @@ export interface GlobalFlags {
   dryRun?: boolean;
   logLevel?: string;
 }
+
+/** The global flags that set a config value, by dotted path: a problem names the flag the operator typed. */
+const FLAG_NAMES: Record<string, string> = {
+  'mc.apiUrl': '--api-url',
+  'mc.boardIds': '--board',
+  'loop.dryRun': '--dry-run',
+  'loop.logLevel': '--log-level',
+};
+
+/** One wording wherever Mission Control is missing, so every command points to the same fix. */
+export const NOT_CONFIGURED =
+  'Mission Control is not configured: set MC_API_URL, MC_AUTH_TOKEN and MC_BOARD_ID (or api_url/board_id in config/mission-control-ids.json and auth_token in its .local.json), or run `npm start` to try it against the embedded sandbox';
 
 /** CLI flags as dotted config paths (they win over env and files). */
 export function flagOverrides(flags: GlobalFlags): Record<string, unknown> {
@@ -27,7 +40,8 @@ export function flagOverrides(flags: GlobalFlags): Record<string, unknown> {
 export function loadOrExit(flags: GlobalFlags, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
   const e = flags.config ? { ...env, MC_CONFIG_PATH: flags.config } : env;
   try {
-    return loadConfig({ env: e, flags: flagOverrides(flags) });
+    // A file named on purpose must exist; only the default kit path is optional.
+    return loadConfig({ env: e, flags: flagOverrides(flags), flagNames: FLAG_NAMES, configRequired: Boolean(e.MC_CONFIG_PATH) });
   } catch (err) {
     if (err instanceof ConfigError) throw new CliExit(EXIT.invalid, err.message);
     throw err;
@@ -35,7 +49,13 @@ export function loadOrExit(flags: GlobalFlags, env: NodeJS.ProcessEnv = process.
 }
 
 export function loggerFor(config: Config): Logger {
-  return createLogger({ level: config.loop.logLevel });
+  return createLogger({ level: config.loop.logLevel, format: config.loop.logFormat });
+}
+
+/** Exit 2 with the same message wherever a command needs Mission Control and it is not configured. */
+export function requireMissionControl(config: Config): void {
+  if (!config.mc.apiUrl || !config.mc.authToken || config.mc.boardIds.length === 0)
+    throw new CliExit(EXIT.invalid, `invalid configuration:\n  - ${NOT_CONFIGURED}`);
 }
 
 /**
@@ -46,15 +66,22 @@ export function commandDoor(config: Config): EffectsDoor {
   return config.loop.dryRun ? EffectsDoor.closed('dry-run') : EffectsDoor.open();
 }
 
-/** The board client behind `door` (its writes are refused while the door is closed), or a clear exit when Mission Control is not configured. */
-export function missionControl(config: Config, logger: Logger, door: EffectsDoor, signal?: AbortSignal): MissionControlApi {
-  if (!config.mc.apiUrl || !config.mc.authToken) {
-    throw new CliExit(
-      EXIT.invalid,
-      'invalid configuration:\n  - MC_API_URL and MC_AUTH_TOKEN are not set (or api_url/auth_token in config/mission-control-ids.local.json); `npm start` runs against the embedded sandbox instead',
-    );
-  }
+/**
+ * The board client behind `door` (its writes are refused while the door is closed), or a clear exit when Mission
+ * Control is not configured; with `progress`, a long listing shows its pages on a terminal.
+ */
+export function missionControl(config: Config, logger: Logger, door: EffectsDoor, opts: { signal?: AbortSignal; progress?: Progress } = {}): MissionControlApi {
+  requireMissionControl(config);
+  const { signal, progress } = opts;
   return door.missionControl(
-    new MissionControlClient({ apiUrl: config.mc.apiUrl, token: config.mc.authToken, timeoutMs: config.mc.timeoutMs, logger, ...(signal ? { signal } : {}) }),
+    new MissionControlClient({
+      apiUrl: config.mc.apiUrl!,
+      token: config.mc.authToken!,
+      timeoutMs: config.mc.timeoutMs,
+      streamConnectTimeoutMs: config.mc.streamConnectTimeoutMs,
+      logger,
+      ...(signal ? { signal } : {}),
+      ...(progress ? { onPage: (p: { path: string; rows: number; total: number }) => progress.page(p) } : {}),
+    }),
   );
 }

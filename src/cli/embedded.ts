@@ -1,5 +1,8 @@
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { startSandbox, type SandboxInfo } from '../sandbox/index.js';
 import { startGatewaySimulator } from '../sandbox/gateway/index.js';
+import type { StreamMode } from '../sandbox/mission-control/sse.js';
 
 export interface EmbeddedInfo extends SandboxInfo {
   gatewayUrl: string;
@@ -12,9 +15,10 @@ export interface Embedded {
 }
 
 /** The demo board links one task to this session; the simulator starts with it running. */
+export const DEMO_SESSION_KEY = 'agent:luan:subagent:demo-billing-export';
 const DEMO_SESSIONS = [
   {
-    key: 'agent:luan:subagent:demo-billing-export',
+    key: DEMO_SESSION_KEY,
     body: { status: 'running', label: 'demo-billing-export', messages: [{ role: 'user', text: 'Export the billing report' }] },
   },
 ];
@@ -22,13 +26,15 @@ const DEMO_SESSIONS = [
 /** The sandbox peers in this process: Mission Control, Discord, the control API and the gateway simulator. */
 export async function startEmbedded(opts: {
   seed: 'demo' | 'empty';
+  /** SSE timing of the Mission Control sandbox (default `upstream`: poll every 2 s) */
+  streams?: StreamMode;
   ports?: { mc?: number | undefined; discord?: number | undefined; control?: number | undefined; gateway?: number | undefined };
 }): Promise<Embedded> {
   const gateway = await startGatewaySimulator({ ...(opts.ports?.gateway !== undefined ? { port: opts.ports.gateway } : {}) });
   const ports = Object.fromEntries(Object.entries(opts.ports ?? {}).filter(([k, v]) => v !== undefined && k !== 'gateway'));
   let sandbox;
   try {
-    sandbox = await startSandbox({ seed: opts.seed, ports, controlRoutes: [gateway.controlRoutes] });
+    sandbox = await startSandbox({ seed: opts.seed, ports, controlRoutes: [gateway.controlRoutes], streams: { mode: opts.streams ?? 'upstream' } });
   } catch (err) {
     await gateway.close();
     throw err;
@@ -64,4 +70,29 @@ export function embeddedEnv(info: EmbeddedInfo): Record<string, string> {
     MC_GATEWAY_URL: info.gatewayUrl,
     MC_GATEWAY_TOKEN: info.gatewayToken,
   };
+}
+
+/**
+ * What `npm start` changes from the production defaults so the demo board shows every concern at once: every
+ * active task is watched (the demo's unlinked task was not created through our flow) and the done tasks that
+ * predate the first run are posted, not only marked. The banner and the env file say so.
+ */
+export const DEMO_OVERRIDES: Readonly<Record<string, { value: string; production: string }>> = {
+  MC_WATCHDOG_SCOPE: { value: 'all', production: 'linked' },
+  MC_DELIVERY_BACKLOG: { value: 'deliver', production: 'skip' },
+};
+
+/** `export NAME='value'` lines a shell can source (values single-quoted, so nothing in them is expanded). */
+export function exportLines(env: Record<string, string>): string {
+  return Object.entries(env)
+    .map(([k, v]) => `export ${k}='${v.replace(/'/g, `'\\''`)}'`)
+    .join('\n');
+}
+
+/** Writes the env file a newcomer sources to point the CLI at the running demo; owner-only, it holds tokens. */
+export function writeEnvFile(path: string, header: string, env: Record<string, string>): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, `${header}\n${exportLines(env)}\n`, { mode: 0o600 });
+  // mode only applies on creation: a file left by an earlier run is tightened too
+  chmodSync(path, 0o600);
 }

@@ -32,6 +32,8 @@ export function gatewaySource(config: Config, logger: Logger, hooks: GatewayHook
   const client = gatewayClient(config, {
     logger,
     reconnect,
+    // `once` and `plan` (no reconnect) read one list and leave: a subscription would only cost a call
+    subscribe: reconnect,
     events: {
       onSessionChanged: (key, row) => {
         if (row) source?.upsert(row);

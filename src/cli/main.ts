@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Help } from 'commander';
 import { registerBootstrap } from './commands/bootstrap.js';
 import { registerConfig } from './commands/config.js';
 import { registerDoctor } from './commands/doctor.js';
@@ -20,7 +20,11 @@ export function buildProgram(): Command {
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace (MC_LOG_LEVEL)')
     .option('--dry-run', 'write nothing: plan and log what would be done (MC_DRY_RUN); for every command, before or after its name')
     .showHelpAfterError('(run with --help for usage)')
-    .configureHelp({ showGlobalOptions: true })
+    // commander lists required options like optional ones: say which are required (inherited by every command)
+    .configureHelp({
+      showGlobalOptions: true,
+      optionDescription: (option) => `${option.mandatory ? '(required) ' : ''}${new Help().optionDescription(option)}`,
+    })
     .exitOverride();
   registerLoop(program);
   registerBootstrap(program);

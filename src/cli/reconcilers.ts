@@ -3,6 +3,7 @@ import { approvalsReconciler, unlinkedApprovalsReconciler } from '../../reconcil
 import { costReconciler } from '../../reconcilers/cost/index.js';
 import { degradeReconciler } from '../../reconcilers/degrade/index.js';
 import { deliveryReconciler } from '../../reconcilers/delivery/index.js';
+import { statusReconciler } from '../../reconcilers/status/index.js';
 import { sessionLinkReconciler } from '../../reconcilers/session-link/index.js';
 import { taskUpdateReconciler } from '../../reconcilers/task-update/index.js';
 import { watchdog } from '../../reconcilers/watchdog/index.js';
@@ -14,6 +15,7 @@ import { watchdog } from '../../reconcilers/watchdog/index.js';
  */
 export function reconcilers(opts: { discord: boolean }): Reconciler[] {
   // session-link and task-update after the watchdog: they act on news the watchdog's snapshot predates (a fresh
-  // link, the agent's own report), so theirs must win the merge; cost after task-update (usage beats a reported cost).
-  return [watchdog, sessionLinkReconciler, taskUpdateReconciler, costReconciler, ...(opts.discord ? [deliveryReconciler, approvalsReconciler, unlinkedApprovalsReconciler] : []), degradeReconciler];
+  // link, the agent's own report), so theirs must win the merge; cost after task-update (usage beats a reported cost);
+  // status last among the task concerns: it only catches up conditions and mc_status the others left behind.
+  return [watchdog, sessionLinkReconciler, taskUpdateReconciler, costReconciler, ...(opts.discord ? [deliveryReconciler, approvalsReconciler, unlinkedApprovalsReconciler] : []), statusReconciler, degradeReconciler];
 }

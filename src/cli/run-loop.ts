@@ -9,6 +9,7 @@ import { buildReadiness, startMetricsServer, startProbeServer, type RunningServe
 import { createElector, defaultIdentity, LeaderElectionConfigError, PassiveElector, type LeaderElector } from '../runtime/leader/index.js';
 import { createMetrics } from '../runtime/metrics.js';
 import { installShutdown } from '../runtime/shutdown.js';
+import { StartupRefused, StartupState, untilMissionControlAnswers } from '../runtime/startup.js';
 import { composeController } from './compose.js';
 import { degradeWiring } from './degrade.js';
 import { missionControl } from './context.js';
@@ -97,7 +98,7 @@ export async function runLoop(config: Config, logger: Logger): Promise<void> {
       );
   // The one door every write goes through: shut for a dry run, open only while this instance leads.
   const door = dryRun ? EffectsDoor.closed('dry-run') : EffectsDoor.whileLeading(() => leader.isLeader());
-  const mc = missionControl(config, logger, door, lifetime.signal);
+  const mc = missionControl(config, logger, door, { signal: lifetime.signal });
   const gateway = gatewaySource(config, logger, { sessionChanged: (k) => enqueueSession(k), restarted: () => resyncAll() });
   let bootstrapOnTakeover = false;
   onTakeover = () => {
@@ -115,6 +116,8 @@ export async function runLoop(config: Config, logger: Logger): Promise<void> {
   resyncAll = () => controller.resyncNow();
 
   const servers: RunningServer[] = [];
+  const startup = new StartupState();
+  const startupAbort = new AbortController();
   // Signals are handled from here on, before anything slow (bootstrap, first sync): a SIGTERM during start-up
   // still drains, releases the lease and exits 0 instead of dying with the default handler.
   const drainMs = config.ops.drainSeconds * 1000;
@@ -128,6 +131,7 @@ export async function runLoop(config: Config, logger: Logger): Promise<void> {
       if (code !== 0) process.exit(code);
     },
     steps: [
+      { name: 'start-up wait', timeoutMs: STEP_MS, run: () => startupAbort.abort() },
       {
         name: 'drain',
         // the queue gives up at drainMs itself; the margin lets it say so instead of racing the step's timer
@@ -154,12 +158,18 @@ export async function runLoop(config: Config, logger: Logger): Promise<void> {
   servers.push(
     await startProbeServer({
       addr: config.ops.probeAddr,
-      heartbeat: () => controller.heartbeatAt,
+      heartbeat: () => Math.max(controller.heartbeatAt, startup.heartbeatAt),
       maxHeartbeatAgeMs: 60_000,
+      startup: () => ({ ok: startup.phase !== 'refused', ...startup.current() }),
       readiness: buildReadiness({
         configValid: () => true,
         sources: [
-          { name: 'mission-control', lastSuccessAt: () => controller.lastSyncAt, maxAgeMs: 3 * resyncMs },
+          {
+            name: 'mission-control',
+            lastSuccessAt: () => controller.lastSyncAt,
+            maxAgeMs: 3 * resyncMs,
+            waitingFor: () => (startup.phase === 'running' ? undefined : startup.current().detail),
+          },
           ...(gateway ? [{ name: 'gateway', lastSuccessAt: () => gateway.lastSyncAt, maxAgeMs: 3 * resyncMs }] : []),
         ],
         isLeader: () => leader.isLeader(),
@@ -181,8 +191,26 @@ export async function runLoop(config: Config, logger: Logger): Promise<void> {
   }
   if (shutdown.shuttingDown) return stopped;
   await leader.start();
-  // Only the leader writes, field definitions included: a standby bootstraps when (if ever) it takes over.
-  await autoBootstrap(config, logger, mc, door);
+  // Only the leader writes, field definitions included: a standby bootstraps when (if ever) it takes over,
+  // and only reads its boards here — which checks the token all the same.
+  const bootstraps = config.mc.autoBootstrap && door.isOpen;
+  try {
+    const answered = await untilMissionControlAnswers({
+      attempt: async () => {
+        if (bootstraps) await autoBootstrap(config, logger, mc, door);
+        else for (const boardId of config.mc.boardIds) await mc.getBoard(boardId);
+      },
+      state: startup,
+      logger,
+      signal: startupAbort.signal,
+    });
+    if (!answered) return stopped;
+  } catch (err) {
+    if (!(err instanceof StartupRefused)) throw err;
+    // release the lock and close the probes before saying why: a supervisor restarting us must find them free
+    await shutdown.trigger('start-up refused');
+    throw new CliExit(EXIT.failed, err.message);
+  }
   bootstrapOnTakeover = true;
   metrics.leader.set(leader.isLeader() ? 1 : 0);
   const leaderGauge = setInterval(() => metrics.leader.set(leader.isLeader() ? 1 : 0), 2_000);
@@ -199,6 +227,16 @@ export async function runLoop(config: Config, logger: Logger): Promise<void> {
       { boards: config.mc.boardIds, dryRun, ...(dryRun ? { writes: 'none: every effect is refused' } : {}), elector: leader.kind, identity: leader.identity },
       'mc-controller running',
     );
+  // After the first pass a person watching sees that silence means waiting, not hanging.
+  void controller.idle().then(() => {
+    if (!shutdown.shuttingDown) logger.info(waitingLine(config.mc.boardIds.length, controller.nextResyncAt));
+  });
   await stopped;
   clearInterval(leaderGauge);
+}
+
+/** `watching 2 boards; next resync in 30 s` */
+export function waitingLine(boards: number, nextResyncAt: number | null, now = Date.now()): string {
+  const next = nextResyncAt === null ? '' : `; next resync in ${Math.max(0, Math.round((nextResyncAt - now) / 1000))} s`;
+  return `watching ${boards} board${boards === 1 ? '' : 's'}${next}`;
 }

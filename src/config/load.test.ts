@@ -166,6 +166,14 @@ describe('secrets in files', () => {
     expect(sources['mc.authToken']).toBeUndefined();
   });
 
+  it.each(['xK9f2mQ7vL3pR8sT1wY6zB4nC0aa', 'your_9f2mQ7vL3pR8sT1wY6zB4nC0', 'changeme9f2mQ7vL3pR8sT1wY6zB4', 'Xx_real-token-2026-very-long-0001'])(
+    'a real token that merely begins like a placeholder (%j) is kept',
+    (token) => {
+      expect(looksLikeRealSecret(token)).toBe(true);
+      expect(loadConfig({ cwd: workdir({ local: { auth_token: token } }), env: {} }).config.mc.authToken).toBe(token);
+    },
+  );
+
   it('a placeholder in .local.json is ignored too', () => {
     const { config } = loadConfig({ cwd: workdir({ local: { auth_token: 'REPLACE_ME_LOCAL_AUTH_TOKEN' } }), env: {} });
     expect(config.mc.authToken).toBeUndefined();
@@ -388,6 +396,21 @@ describe('cross checks', () => {
     ]);
   });
 
+  it.each([
+    ['15000', false],
+    ['15001', true],
+  ])('stream connect timeout %s ms vs the 15 s ping → ok=%s', (ms, ok) => {
+    const env = { MC_STREAM_CONNECT_TIMEOUT_MS: ms };
+    if (ok) expect(loadConfig({ cwd: workdir(), env }).config.mc.streamConnectTimeoutMs).toBe(Number(ms));
+    else expect(problemsOf({ cwd: workdir(), env })).toEqual([expect.stringMatching(/^MC_STREAM_CONNECT_TIMEOUT_MS: must exceed 15000 ms/)]);
+  });
+
+  it.each(['*', '**', '*/*', '/tmp/puppeteer*,*'])('a kill allowlist pattern matching every process (%j) is refused', (list) => {
+    expect(problemsOf({ cwd: workdir(), env: { MC_RESOURCE_KILL_ALLOWLIST: list } })).toEqual([
+      expect.stringMatching(/^MC_RESOURCE_KILL_ALLOWLIST: ".*" would match every process/),
+    ]);
+  });
+
   it('several cross-check problems are listed together', () => {
     const problems = problemsOf({
       cwd: workdir(),
@@ -420,6 +443,28 @@ describe('redactedConfig', () => {
     });
     // the loaded config itself is untouched
     expect(loaded.config.mc.authToken).toBe(TOKEN);
+  });
+
+  it('redacts credentials inside URLs (user:token@host), for every URL setting', () => {
+    const loaded = loadConfig({
+      cwd: workdir(),
+      env: {
+        MC_API_URL: `http://operator:${TOKEN}@127.0.0.1:8000/api/v1`,
+        MC_AUTH_TOKEN: TOKEN,
+        MC_BOARD_ID: 'b1',
+        MC_GATEWAY_URL: `ws://gw:${GW_TOKEN}@127.0.0.1:18789`,
+        MC_GATEWAY_TOKEN: GW_TOKEN,
+        DISCORD_API_URL: `https://bot:${DISCORD_TOKEN}@discord.example/api`,
+      },
+    });
+    const red = redactedConfig(loaded);
+    const text = JSON.stringify(red);
+    for (const secret of [TOKEN, GW_TOKEN, DISCORD_TOKEN, 'operator:', 'gw:', 'bot:']) expect(text).not.toContain(secret);
+    expect(red).toMatchObject({
+      mc: { apiUrl: 'http://[redacted]@127.0.0.1:8000/api/v1' },
+      gateway: { url: 'ws://[redacted]@127.0.0.1:18789' },
+      discord: { apiUrl: 'https://[redacted]@discord.example/api' },
+    });
   });
 
   it('leaves unset secrets absent', () => {

@@ -86,16 +86,19 @@ Regenerate it with \`${REGENERATE_COMMAND}\`
 Each setting is read from these sources; a later source wins over an earlier one:
 
 1. the default in the tables below;
-2. the legacy kit file \`config/mission-control-ids.json\` (another path with \`MC_CONFIG_PATH\` or \`--config\`), by its *kit file key*;
+2. the legacy kit file \`config/mission-control-ids.json\` (another path with \`MC_CONFIG_PATH\` or \`--config\`; a path named
+   that way must exist and be a readable file, the default one may be absent), by its *kit file key*;
 3. its git-ignored overlay beside it, \`config/mission-control-ids.local.json\`, same keys;
 4. the environment variable;
 5. a command-line flag where one exists (\`--api-url\`, \`--board\`, \`--log-level\`, \`--dry-run\`).
 
 Secrets (tokens) belong in the environment or the \`.local.json\` overlay: a real-looking secret in the versioned
-file is refused, and the kit's placeholders (\`replace-me\`, \`changeme\`, …) count as unset. Invalid values are
-all listed together and the process exits with code 2. \`mc-controller config\` prints the effective
-configuration with every secret redacted and the source of each value; \`mc-controller doctor\` checks the
-peers it points at.
+file is refused, and the kit's placeholders (\`replace-me\`, \`changeme\`, …) count as unset. Invalid values and
+broken rules between settings (a recover threshold above the degrade one, a token missing for a URL) are all listed
+together, each under the name it was given by (variable, kit file key or flag), and the process exits with code 2.
+\`mc-controller config --print\` prints the effective configuration with every secret redacted and the source of
+every value: \`default\`, \`file\`, \`local file\`, \`environment\`, \`flag\`, or \`unset\` for an optional setting
+nobody set; \`mc-controller doctor\` checks the peers it points at.
 `;
 
 /** Markdown for every config leaf, one table per top-level section, in schema order. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseListenAddress } from '../runtime/http/address.js';
 
 /**
  * One schema gives the types, the defaults, where each setting may come from (env var, legacy kit file key,
@@ -40,7 +41,15 @@ const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().in
 const num = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().min(min).max(max);
 const httpUrl = z.url({ protocol: /^https?$/ });
 const wsUrl = z.url({ protocol: /^wss?$/ });
-const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port');
+/** Checked here (exit 2 at start-up) with the parser the servers bind with; `[::1]:8081` is accepted. */
+const hostPort = z.string().refine((v) => {
+  try {
+    parseListenAddress(v);
+    return true;
+  } catch {
+    return false;
+  }
+}, 'expected host:port with a port 0-65535, e.g. 127.0.0.1:8081 or [::1]:8081');
 
 const m = <T extends z.ZodType>(schema: T, meta: SettingMeta): T => schema.meta({ ...meta }) as T;
 
@@ -68,7 +77,15 @@ export const configSchema = z.object({
       description: 'Dashboard URL used for links in Discord messages.',
     }),
     gatewayId: m(z.string().optional(), { file: 'gateway_id', description: 'Mission Control gateway id (informational).' }),
-    timeoutMs: m(int(100).default(10_000), { env: 'MC_HTTP_TIMEOUT_MS', description: 'Timeout of each Mission Control request.' }),
+    timeoutMs: m(int(100).default(10_000), {
+      env: 'MC_HTTP_TIMEOUT_MS',
+      description: 'Timeout of each Mission Control request (not of the event streams: see MC_STREAM_CONNECT_TIMEOUT_MS).',
+    }),
+    streamConnectTimeoutMs: m(int(1_000).default(30_000), {
+      env: 'MC_STREAM_CONNECT_TIMEOUT_MS',
+      description:
+        'How long a task/approval event stream may wait for its response headers. Must exceed Mission Control\'s 15 s stream ping: a buffering proxy holds the headers until the first byte, which on a quiet board is that ping.',
+    }),
     autoBootstrap: m(flag.default(true), {
       env: 'MC_AUTO_BOOTSTRAP',
       description: '`run` creates missing controller custom fields at start (same as `bootstrap`).',
@@ -108,6 +125,10 @@ export const configSchema = z.object({
     resourceChannel: m(z.string().optional(), { env: 'MC_RESOURCE_CHANNEL', description: 'Channel for degrade-mode notices.' }),
     costChannel: m(z.string().optional(), { env: 'MC_COST_CHANNEL', description: 'Channel for `cost report --post`.' }),
     postDeadlineMs: m(int(1000).default(15_000), { env: 'MC_DISCORD_DEADLINE_MS', description: 'Deadline around each Discord post.' }),
+    locale: m(z.enum(['pt-BR', 'en']).default('pt-BR'), {
+      env: 'MC_MESSAGE_LOCALE',
+      description: "Language of the Discord messages: `pt-BR` (the kit's wording, so existing readers and filters keep working) or `en`.",
+    }),
   }),
   loop: z.object({
     dryRun: m(flag.default(false), { env: 'MC_DRY_RUN', description: 'Plan and log actions without applying any.' }),
@@ -115,13 +136,19 @@ export const configSchema = z.object({
     concurrency: m(int(1, 64).default(4), { env: 'MC_CONCURRENCY', description: 'Keys reconciled in parallel.' }),
     backoffMinMs: m(int(1).default(1_000), { env: 'MC_BACKOFF_MIN_MS', description: 'First retry delay of a failing key.' }),
     backoffMaxMs: m(int(1).default(300_000), { env: 'MC_BACKOFF_MAX_MS', description: 'Retry delay cap of a failing key.' }),
-    stateDir: m(z.string().default('.mc-controller'), {
+    stateDir: m(z.string().min(1), {
       env: 'MC_STATE_DIR',
-      description: 'Folder for the controller\'s local state (global ledger).',
+      description:
+        'Folder for the controller\'s local state (lock file, global ledger), made absolute. Default: `$STATE_DIRECTORY` under systemd, `/var/lib/mc-controller` as root, else `$XDG_STATE_HOME/mc-controller` (`~/.local/state/mc-controller`) — never relative to the working directory, so every `run` on a host shares one lock.',
     }),
     logLevel: m(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'), {
       env: 'MC_LOG_LEVEL',
       description: 'Log level.',
+    }),
+    logFormat: m(z.enum(['auto', 'json', 'pretty']).default('auto'), {
+      env: 'MC_LOG_FORMAT',
+      description:
+        '`auto`: one readable line per event and progress of long passes when stderr is a terminal, JSON lines otherwise; `json` / `pretty` force one.',
     }),
   }),
   watchdog: z.object({

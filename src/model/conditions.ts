@@ -167,3 +167,22 @@ export function summarize(conditions: readonly Condition[]): ConditionInput {
     message: bad.map((c) => `${c.type}: ${c.message || c.reason}`).join('; '),
   };
 }
+
+/** The reason abnormal conditions take when the task they describe is done: nothing is wrong with it any more. */
+export const TASK_DONE = 'TaskDone';
+
+/**
+ * Conditions recomputed from the task's status: once it is done, no abnormal condition can still hold
+ * (a Blocked=True DoneAwaitingApproval beside Delivered=True would keep Ready=False for ever). Returns the
+ * changes to set; the merge recomputes Ready from them.
+ */
+export function settle(conditions: readonly Condition[], taskStatus: string): ConditionInput[] {
+  if (taskStatus !== 'done') return [];
+  const out: ConditionInput[] = [];
+  for (const c of conditions) {
+    if (c.type === 'Ready') continue;
+    if (ABNORMAL_TRUE.has(c.type) && c.status === 'True') out.push({ type: c.type, status: 'False', reason: TASK_DONE, message: '' });
+    else if (c.type === 'SessionLinked' && c.status === 'False') out.push({ type: c.type, status: 'Unknown', reason: TASK_DONE, message: '' });
+  }
+  return out;
+}

@@ -30,6 +30,17 @@ describe('escapeUntrusted', () => {
     expect(escapeUntrusted('-# ref abc')).toBe('\\-# ref abc');
   });
 
+  it('strips ANSI escapes, C0 control characters and bidi overrides, keeping newlines and tabs', () => {
+    expect(escapeUntrusted('\u001b[31mred\u001b[0m done')).toBe('red done');
+    expect(escapeUntrusted('\u001b]8;;https://evil.example\u0007link\u001b]8;;\u0007')).toBe('link');
+    expect(escapeUntrusted('a\u0000b\u0007c\u0008d\u007fe')).toBe('abcde');
+    expect(escapeUntrusted('line 1\r\nline 2\tcol')).toBe('line 1\nline 2\tcol');
+    // "exe.txt" that renders as "txt.exe", and every other override/isolate
+    expect(escapeUntrusted('report\u202Etxt.exe')).toBe('reporttxt.exe');
+    const bidi = ['\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u2067', '\u2068', '\u2069'];
+    expect(escapeUntrusted(`x${bidi.join('')}y`)).toBe('xy');
+  });
+
   it('leaves plain text alone', () => {
     expect(escapeUntrusted('OK: output summary used')).toBe('OK: output summary used');
   });

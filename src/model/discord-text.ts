@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { stripVTControlCharacters } from 'node:util';
 import { escapeMarkdown } from '@discordjs/formatters';
 
 /**
@@ -20,12 +21,24 @@ const ZWSP = '\u200b';
  * already stops every ping but a copied or forwarded text would not carry that flag.
  */
 export function escapeUntrusted(text: string): string {
-  const escaped = escapeMarkdown(text, { maskedLink: true, heading: true });
+  const escaped = escapeMarkdown(stripInvisible(text), { maskedLink: true, heading: true });
   return escaped
     .replace(/^(\s*)-#/gm, '$1\\-#')
     .replace(/@(everyone|here)/gi, `@${ZWSP}$1`)
     .replace(/<@([!&]?)(\d+)>/g, `<@${ZWSP}$1$2>`)
     .replace(/<#(\d+)>/g, `<#${ZWSP}$1>`);
+}
+
+// C0 controls but tab and newline, DEL; and the bidi embeddings/overrides/isolates that reorder what a reader sees
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/g;
+const BIDI = /[\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Terminal and layout control out of agent text: ANSI escape sequences (node's own parser), then stray control
+ * characters and bidi overrides, which could make a Discord line read differently from what it says.
+ */
+export function stripInvisible(text: string): string {
+  return stripVTControlCharacters(text.replace(/\r\n?/g, '\n')).replace(CONTROL, '').replace(BIDI, '');
 }
 
 /** Cut to at most `max` units, ending with an ellipsis when cut; never splits a surrogate pair. */

@@ -18,6 +18,7 @@ export const F = {
   rejectionFeedback: 'mc_rejection_feedback',
   authorizationStatus: 'mc_authorization_status',
   conditions: CONDITIONS_FIELD,
+  statusText: 'mc_status',
 } as const;
 
 export interface DesiredField {
@@ -27,6 +28,11 @@ export interface DesiredField {
   defaultValue: unknown;
   uiVisibility: 'always' | 'if_set' | 'hidden';
   description: string;
+  /**
+   * Visibility the controller insists on (bootstrap repairs drift): its ledger stays off the card, its one
+   * readable line stays on it. The kit's fields keep whatever an operator chose.
+   */
+  enforceVisibility?: boolean;
 }
 
 const field = (fieldKey: string, fieldType: FieldType, defaultValue: unknown, description: string): DesiredField => ({
@@ -38,7 +44,7 @@ const field = (fieldKey: string, fieldType: FieldType, defaultValue: unknown, de
   description,
 });
 
-/** What `bootstrap` creates, binds and repairs (legacy-kit.md §6, all if_set and never required). */
+/** What `bootstrap` creates, binds and repairs (legacy-kit.md §6: the kit's fields if_set and never required; ours hidden / always). */
 export const DESIRED_FIELDS: readonly DesiredField[] = [
   field(F.sessionKey, 'text', null, 'OpenClaw session key linked to this task'),
   field(F.retryCount, 'integer', 0, 'Recovery attempts recorded by the watchdog'),
@@ -54,7 +60,8 @@ export const DESIRED_FIELDS: readonly DesiredField[] = [
   field(F.signatureRequired, 'boolean', false, 'Signature required'),
   field(F.rejectionFeedback, 'text_long', null, 'Rejection feedback'),
   field(F.authorizationStatus, 'text', null, 'Authorization status'),
-  field(F.conditions, 'json', null, 'mc-controller status: observedHash, conditions, ledger'),
+  { ...field(F.conditions, 'json', null, 'mc-controller status: observedHash, conditions, ledger'), uiVisibility: 'hidden', enforceVisibility: true },
+  { ...field(F.statusText, 'text', null, 'mc-controller: where the task stands, in one line'), uiVisibility: 'always', enforceVisibility: true },
 ];
 
 /** Fields only the controller writes; a change to them is not an input change (no hot loop on own writes). */
@@ -65,6 +72,7 @@ export const OWN_FIELDS: ReadonlySet<string> = new Set([
   F.delivered,
   F.approvalNotified,
   F.actualCost,
+  F.statusText,
 ]);
 
 const FALSY = new Set(['', '0', 'false', 'no', 'off', 'null']);

@@ -4,6 +4,8 @@ type DiscordPurpose = DiscordPostAction['purpose'];
 import type { GlobalSnapshot, TaskSnapshot } from './snapshot.js';
 import type { Task } from './board.js';
 import type { ControllerStatus } from './conditions.js';
+import type { Session } from './session.js';
+import type { PlannerSettings } from './settings.js';
 
 export interface PlanResult {
   actions: Action[];
@@ -16,6 +18,8 @@ export interface Wants {
   comments?: boolean;
   /** session keys whose chat history is needed */
   history?: string[];
+  /** session keys whose opening prompt is needed (it never changes once there, so it is read once) */
+  openings?: string[];
   /** session keys whose cumulative usage is needed */
   usage?: string[];
   /**
@@ -31,6 +35,11 @@ export interface TaskReconciler {
   /** cheap pre-check over the listed row, before any extra read */
   wants?(task: Task, status: ControllerStatus, snapshot: Omit<TaskSnapshot, 'comments'>): Wants | undefined;
   plan(snapshot: TaskSnapshot): PlanResult;
+  /**
+   * Tasks to look at now because a session no task is linked to changed (a gateway push), e.g. the task it
+   * names; cheap, over listed rows. Without it only linked tasks react to pushes.
+   */
+  affectedBy?(session: Session, tasks: Iterable<Task>, now: number, settings: PlannerSettings): Task[];
 }
 
 /** One message a global planner needs to know about: is it in the channel already? */

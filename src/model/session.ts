@@ -44,3 +44,12 @@ export interface SessionUsage {
   /** false while the gateway's usage cache is still refreshing */
   fresh: boolean;
 }
+
+/** The gateway prepends its own context as extra user messages; they are not the prompt. */
+const INTERNAL_CONTEXT = '<<<BEGIN_OPENCLAW_INTERNAL_CONTEXT>>>';
+
+/** The text the session was started with (its first user message that is not gateway context), if it has one yet. */
+export function openingPrompt(history: readonly ChatMessage[]): string | null {
+  const first = history.find((m) => m.role === 'user' && !m.text.trimStart().startsWith(INTERNAL_CONTEXT));
+  return first ? first.text : null;
+}

@@ -1,7 +1,11 @@
+import type { MessageLocale } from './messages.js';
+
 /** The subset of configuration planners read. Built by the CLI from the validated config. */
 export interface PlannerSettings {
   dryRun: boolean;
   publicUrl: string | null;
+  /** language of Discord messages (MC_MESSAGE_LOCALE) */
+  locale: MessageLocale;
   watchdog: {
     stalledMinutes: number;
     maxRetries: number;
@@ -21,6 +25,7 @@ export interface PlannerSettings {
 export const defaultPlannerSettings = (): PlannerSettings => ({
   dryRun: false,
   publicUrl: null,
+  locale: 'pt-BR',
   watchdog: {
     stalledMinutes: 60,
     maxRetries: 2,

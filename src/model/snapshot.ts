@@ -15,7 +15,14 @@ export interface GatewayView {
   execApprovals: readonly ExecApproval[];
   /** chat history fetched on demand for the keys a reconciler asked for (see Reconciler.wants) */
   history: ReadonlyMap<string, readonly ChatMessage[]>;
+  /** opening prompt of the sessions a reconciler asked for (null: none yet); read once per session, ever */
+  openings: ReadonlyMap<string, string | null>;
   usage: ReadonlyMap<string, SessionUsage>;
+  /**
+   * Keys the gateway refused to read (INVALID_REQUEST: not a session reference, malformed key) → its message.
+   * A finding about the task's link, never a failure of the pass; the key has no entry in history/usage.
+   */
+  readErrors?: ReadonlyMap<string, string>;
 }
 
 export interface GlobalState {

@@ -11,6 +11,8 @@ export interface TransitionInput {
   task: Task;
   status: ControllerStatus;
   condition: ConditionInput;
+  /** further conditions set by the same transition (they do not key it) */
+  also?: ConditionInput[];
   reason: string;
   /** human sentence for the comment; omitted → no comment */
   comment?: string;
@@ -41,7 +43,7 @@ export function transition(t: TransitionInput): TaskPatchAction {
     taskId: t.task.id,
     change: {
       ...(t.change ?? {}),
-      conditions: [t.condition],
+      conditions: [t.condition, ...(t.also ?? [])],
       ...(t.comment ? { comment: `${MARKER} ${t.comment}` } : {}),
     },
   };

@@ -149,4 +149,20 @@ describe('planBootstrap', () => {
     expect(DESIRED_FIELDS.find((d) => d.fieldKey === 'mc_conditions')?.fieldType).toBe('json');
     expect(new Set(DESIRED_FIELDS.map((d) => d.fieldKey)).size).toBe(DESIRED_FIELDS.length);
   });
+
+  // Issue 12 item 7: the ledger stays off the card, the readable line on it, whatever drifted.
+  it('repairs the visibility of the display fields the controller owns, and only theirs', () => {
+    const want = DESIRED_FIELDS.filter((d) => ['mc_conditions', 'mc_status', 'mc_progress'].includes(d.fieldKey));
+    expect(want.find((d) => d.fieldKey === 'mc_conditions')?.uiVisibility).toBe('hidden');
+    expect(want.find((d) => d.fieldKey === 'mc_status')).toMatchObject({ uiVisibility: 'always', fieldType: 'text' });
+    const drifted: FieldDefinition[] = [
+      { id: 'c', fieldKey: 'mc_conditions', label: 'mc_conditions', fieldType: 'json', uiVisibility: 'if_set', required: false, defaultValue: null, description: null, boardIds: ['b1'] },
+      { id: 's', fieldKey: 'mc_status', label: 'mc_status', fieldType: 'text', uiVisibility: 'hidden', required: false, defaultValue: null, description: null, boardIds: ['b1'] },
+      { id: 'p', fieldKey: 'mc_progress', label: 'mc_progress', fieldType: 'integer', uiVisibility: 'always', required: false, defaultValue: 0, description: null, boardIds: ['b1'] },
+    ];
+    const steps = planBootstrap(want, drifted, ['b1']);
+    expect(steps.find((s) => s.fieldKey === 'mc_conditions')).toMatchObject({ op: 'update', changes: { uiVisibility: 'hidden' } });
+    expect(steps.find((s) => s.fieldKey === 'mc_status')).toMatchObject({ op: 'update', changes: { uiVisibility: 'always' } });
+    expect(steps.find((s) => s.fieldKey === 'mc_progress')).toMatchObject({ op: 'noop' });
+  });
 });

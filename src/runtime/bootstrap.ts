@@ -1,5 +1,6 @@
 import { stableStringify, type DesiredField, type FieldDefinition } from '../model/index.js';
 import type { FieldDefinitionInput, MissionControlApi } from '../clients/mission-control/api.js';
+import { MissionControlError } from '../clients/mission-control/errors.js';
 
 export type BootstrapStep =
   | { op: 'create'; fieldKey: string; input: FieldDefinitionInput }
@@ -48,7 +49,7 @@ export function planBootstrap(desired: readonly DesiredField[], existing: readon
       changes.required = false;
       why.push('required → optional (a required controller field would block task writes)');
     }
-    if (have.uiVisibility !== want.uiVisibility && have.uiVisibility === 'always' && want.uiVisibility === 'hidden') {
+    if (have.uiVisibility !== want.uiVisibility && (want.enforceVisibility || (have.uiVisibility === 'always' && want.uiVisibility === 'hidden'))) {
       changes.uiVisibility = want.uiVisibility;
       why.push(`visibility ${have.uiVisibility} → ${want.uiVisibility}`);
     }
@@ -60,6 +61,8 @@ export interface BootstrapReport {
   created: string[];
   updated: string[];
   noop: string[];
+  /** keys another writer (a concurrent bootstrap) created between our list and our create: bound to theirs */
+  bound: string[];
   steps: BootstrapStep[];
 }
 
@@ -70,12 +73,39 @@ export async function runBootstrap(
   opts: { dryRun: boolean },
 ): Promise<BootstrapReport> {
   const steps = planBootstrap(desired, await mc.listFieldDefinitions(), boardIds);
+  const bound: string[] = [];
   if (!opts.dryRun) {
     for (const step of steps) {
-      if (step.op === 'create') await mc.createFieldDefinition(step.input);
-      else if (step.op === 'update') await mc.updateFieldDefinition(step.id, step.changes);
+      if (step.op === 'create') {
+        if (!(await createOrBind(mc, step, desired, boardIds))) bound.push(step.fieldKey);
+      } else if (step.op === 'update') await mc.updateFieldDefinition(step.id, step.changes);
     }
   }
-  const keys = (op: BootstrapStep['op']) => steps.filter((s) => s.op === op).map((s) => s.fieldKey);
-  return { created: keys('create'), updated: keys('update'), noop: keys('noop'), steps };
+  const keys = (op: BootstrapStep['op']) => steps.filter((s) => s.op === op && !bound.includes(s.fieldKey)).map((s) => s.fieldKey);
+  return { created: keys('create'), updated: keys('update'), noop: keys('noop'), bound, steps };
+}
+
+/**
+ * Creates one field; true when this call created it. Two bootstraps at once (two replicas starting)
+ * both see the key missing and both create it: upstream answers the loser with a bare 500 from the
+ * unique constraint (recorded), not the 409 its code intends. Either answer may mean "someone else
+ * has it now", so the list is read again and, when the key is there, bound to it like an existing one.
+ */
+async function createOrBind(
+  mc: MissionControlApi,
+  step: Extract<BootstrapStep, { op: 'create' }>,
+  desired: readonly DesiredField[],
+  boardIds: readonly string[],
+): Promise<boolean> {
+  try {
+    await mc.createFieldDefinition(step.input);
+    return true;
+  } catch (err) {
+    if (!(err instanceof MissionControlError) || !(err.status === 409 || err.kind === 'server')) throw err;
+    const want = desired.filter((d) => d.fieldKey === step.fieldKey);
+    const [again] = planBootstrap(want, await mc.listFieldDefinitions(), boardIds);
+    if (!again || again.op === 'create') throw err;
+    if (again.op === 'update') await mc.updateFieldDefinition(again.id, again.changes);
+    return false;
+  }
 }

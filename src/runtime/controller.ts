@@ -8,6 +8,8 @@ import {
   type GlobalState,
   type PlannerSettings,
   type Reconciler,
+  type Session,
+  type Task,
 } from '../model/index.js';
 import type { MissionControlApi } from '../clients/mission-control/api.js';
 import { Admission } from './admission.js';
@@ -15,6 +17,7 @@ import type { EffectsDoor } from './effects/door.js';
 import { jittered } from './backoff.js';
 import { Executor, ExecutionError, type AppliedEntry, type Handlers, type PlannedEntry, type TaskContext } from './executor.js';
 import type { GatewaySource } from './gateway-source.js';
+import { actionLine } from './plan-printer.js';
 import type { GlobalStateFile } from './global-state.js';
 import type { PostedMessages } from './posted.js';
 import { WorkQueue, type QueueHooks } from './queue.js';
@@ -48,6 +51,8 @@ export interface ControllerOptions {
   /** what is already in the Discord channels, for global planners whose ledger is only a local cache */
   posted?: PostedMessages;
   metrics?: ControllerMetrics;
+  /** plan only: custom fields counted as bound (the ones `run` would bootstrap before its first pass) */
+  assumeBoundFields?: readonly string[];
   /** aborted at the shutdown drain deadline: in-flight effects stop instead of outliving the process */
   signal?: AbortSignal;
 }
@@ -67,6 +72,11 @@ export interface PassReport {
 }
 
 type Mode = 'apply' | 'plan';
+
+const sessionKeyOf = (t: Task): string | null => {
+  const key = t.fields['mc_session_key'];
+  return typeof key === 'string' && key.trim() ? key.trim() : null;
+};
 
 const parseTaskKey = (key: string): { boardId: string; taskId: string } | null => {
   const m = /^task\/([^/]+)\/([^/]+)$/.exec(key);
@@ -90,6 +100,8 @@ export class Controller {
   private firstRunAt: Record<string, number> = {};
   /** session key → task keys linked to it (directly or as a spawned child), for push events */
   private sessionIndex = new Map<string, Set<string>>();
+  /** the row of an unlinked session last handed to the reconcilers that may adopt it (cleared each sync) */
+  private unlinkedSeen = new Map<string, Session>();
   private readonly warnedUnbound = new Set<string>();
   private readonly admission: Admission;
   lastSyncAt: number | null = null;
@@ -134,6 +146,7 @@ export class Controller {
     for (const boardId of this.o.boardIds) {
       try {
         const r = await this.store.refresh(boardId);
+        for (const f of this.o.assumeBoundFields ?? []) this.store.state(boardId).boundFields.add(f);
         for (const id of r.changedTaskIds) changed.add(taskKey(boardId, id));
         this.o.metrics?.synced?.('mission-control', true);
       } catch (err) {
@@ -183,12 +196,22 @@ export class Controller {
     const index = new Map<string, Set<string>>();
     for (const [boardId, s] of this.store.boards) {
       for (const t of s.tasks.values()) {
-        const key = t.fields['mc_session_key'];
-        if (typeof key !== 'string' || !key) continue;
-        for (const k of [key]) index.set(k, (index.get(k) ?? new Set()).add(taskKey(boardId, t.id)));
+        const key = sessionKeyOf(t);
+        if (key) index.set(key, (index.get(key) ?? new Set()).add(taskKey(boardId, t.id)));
       }
     }
     this.sessionIndex = index;
+    this.unlinkedSeen.clear();
+  }
+
+  /** Whether the store's row of `before` now names another session; if so the push index follows. */
+  private relinked(boardId: string, before: Task): boolean {
+    const after = this.store.state(boardId).tasks.get(before.id);
+    const key = after ? sessionKeyOf(after) : null;
+    if (!key || key === sessionKeyOf(before)) return false;
+    const tk = taskKey(boardId, before.id);
+    this.sessionIndex.set(key, (this.sessionIndex.get(key) ?? new Set()).add(tk));
+    return true;
   }
 
   allKeys(): string[] {
@@ -238,20 +261,23 @@ export class Controller {
     };
 
     let ctx: TaskContext | null = null;
-    if (ref) {
-      const board = this.store.state(ref.boardId);
-      const task = board.tasks.get(ref.taskId);
-      if (!task) return { entries: [] };
-      ctx = { task, boundFields: board.boundFields };
-      const snapshot = await buildTaskSnapshot(this.snapshotDeps(), ref.boardId, task, now);
-      for (const r of this.taskReconcilers) if (r.scope === 'task') consider(r, () => r.plan(snapshot));
-    } else {
-      const r = this.globalReconcilers.find((g) => g.scope === 'global' && g.key === key);
-      if (r && r.scope === 'global') {
-        const snapshot = await buildGlobalSnapshot(this.snapshotDeps(), r, now);
-        consider(r, () => r.plan(snapshot));
+    const planNow = async () => {
+      if (ref) {
+        const board = this.store.state(ref.boardId);
+        const task = board.tasks.get(ref.taskId);
+        if (!task) return;
+        ctx = { task, boundFields: board.boundFields };
+        const snapshot = await buildTaskSnapshot(this.snapshotDeps(), ref.boardId, task, now);
+        for (const r of this.taskReconcilers) if (r.scope === 'task') consider(r, () => r.plan(snapshot));
+      } else {
+        const r = this.globalReconcilers.find((g) => g.scope === 'global' && g.key === key);
+        if (r && r.scope === 'global') {
+          const snapshot = await buildGlobalSnapshot(this.snapshotDeps(), r, now);
+          consider(r, () => r.plan(snapshot));
+        }
       }
-    }
+    };
+    await planNow();
     if (actions.length === 0) return { ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}), entries: [] };
 
     const { admitted, deferred } = this.admission.admit(key, actions, mode);
@@ -267,14 +293,28 @@ export class Controller {
       .describe(deferred, ctx, now)
       .map((e) => ({ ...e, outcome: 'deferred' as const, detail: 'paused (degraded or over the per-pass limit)' }));
     try {
-      const applied = await this.executor.apply(admitted, ctx, now);
+      const statusBefore = (ctx as TaskContext | null)?.task.status;
+      let applied = await this.executor.apply(admitted, ctx, now, { replanOnRefusal: ref !== null });
+      // Once more in the same pass when the board refused a status (re-read its rules first, they may have
+      // changed under us) or the task changed status (a task that just became done is delivered now, not a pass later).
+      const refused = applied.some((e) => e.refused !== undefined);
+      if (ref && (refused || (ctx as TaskContext | null)?.task.status !== statusBefore)) {
+        if (refused) await this.store.refreshBoard(ref.boardId);
+        actions.length = 0;
+        await planNow();
+        const again = this.admission.admit(key, actions, mode);
+        applied = [...applied, ...(await this.executor.apply(again.admitted, ctx, now))];
+      }
       if (applied.some((e) => e.action === 'discord.post' && e.outcome === 'applied')) this.admission.discordSucceeded(key);
-      for (const e of applied) log.info({ reconciler: e.reconciler, action: e.action, outcome: e.outcome }, `${e.action}: ${e.reason}`);
+      for (const e of applied) log.info({ reconciler: e.reconciler, action: e.action, outcome: e.outcome }, actionLine(e));
+      // A newly linked session: its pushes now reach this task, and the readers of a linked session look at
+      // once instead of at the next resync.
+      if (ref && this.relinked(ref.boardId, ctx!.task)) requeueAfterMs = 0;
       return { entries: [...applied, ...deferredEntries], ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}) };
     } catch (err) {
       if (!(err instanceof ExecutionError)) throw err;
       for (const e of err.entries)
-        log[e.outcome === 'failed' ? 'warn' : 'info']({ reconciler: e.reconciler, action: e.action, outcome: e.outcome, detail: e.detail }, `${e.action}: ${e.reason}`);
+        log[e.outcome === 'failed' ? 'warn' : 'info']({ reconciler: e.reconciler, action: e.action, outcome: e.outcome, detail: e.detail }, actionLine(e));
       // Only Discord failed: back off the posts of this key on their own, so an outage never holds back the
       // key's other concerns (the watchdog keeps reacting to events and resyncs meanwhile).
       if (err.entries.every((e) => e.outcome !== 'failed' || e.action === 'discord.post')) {
@@ -287,13 +327,14 @@ export class Controller {
   }
 
   /** One full pass: sync, then every key once (bounded concurrency, no retries). For `once` and `plan`. */
-  async pass(mode: Mode): Promise<PassReport> {
+  async pass(mode: Mode, onKeyDone?: (done: number, total: number) => void): Promise<PassReport> {
     const before = { ...this.o.mc.stats };
     await this.sync(mode);
     const keys = this.allKeys();
     const limit = pLimit(this.o.loop.concurrency);
     const entries: (PlannedEntry | AppliedEntry)[] = [];
     const failures: KeyReport[] = [];
+    let done = 0;
     await Promise.all(
       keys.map((key) =>
         limit(async () => {
@@ -304,6 +345,7 @@ export class Controller {
             entries.push(...own);
             failures.push({ key, entries: own, error: (err as Error).message });
           }
+          onKeyDone?.(++done, keys.length);
         }),
       ),
     );
@@ -359,8 +401,8 @@ export class Controller {
             this.store.upsertApproval(e.approval);
             const tasks = linkedTasks(e.approval);
             for (const id of tasks) this.queue?.add(taskKey(boardId, id));
-            // an approval linked to no task is a global concern's
-            if (tasks.length === 0) for (const r of this.globalReconcilers) if (r.scope === 'global') this.queue?.add(r.key);
+            // an approval linked to no task (or only to deleted ones) is a global concern's
+            if (tasks.every((id) => !this.store.state(boardId).tasks.has(id))) for (const r of this.globalReconcilers) if (r.scope === 'global') this.queue?.add(r.key);
           },
           onError: (err) => this.o.logger.debug({ boardId, err: err.message }, 'approval stream interrupted; reconnecting'),
         }),
@@ -368,8 +410,14 @@ export class Controller {
     }
   }
 
-  /** Called by gateway push events: enqueue the tasks linked to a session (or to its parent). */
+  /**
+   * Called by gateway push events: enqueue the tasks linked to a session (or to its parent); a session no
+   * task is linked to goes to the reconcilers that may adopt it (a fresh spawn is linked within the push,
+   * not at the next resync).
+   */
   sessionChanged(sessionKey: string): void {
+    const row = this.o.gateway?.session(sessionKey);
+    if (row && !this.sessionIndex.has(sessionKey)) this.unlinkedSessionChanged(row);
     // Walk up the spawn lineage (at most 5 deep upstream): a grandchild's activity counts for the task too.
     const seen = new Set<string>();
     let frontier = [sessionKey];
@@ -384,6 +432,17 @@ export class Controller {
       }
       frontier = next;
     }
+  }
+
+  private unlinkedSessionChanged(row: Session): void {
+    // chat deltas name the session without a new row: one look per row is enough
+    if (this.unlinkedSeen.get(row.key) === row) return;
+    this.unlinkedSeen.set(row.key, row);
+    const now = Date.now();
+    for (const r of this.taskReconcilers)
+      if (r.scope === 'task' && r.affectedBy)
+        for (const [boardId, board] of this.store.boards)
+          for (const t of r.affectedBy(row, board.tasks.values(), now, this.o.settings)) this.queue?.add(taskKey(boardId, t.id));
   }
 
   enqueue(key: string): void {
@@ -410,9 +469,14 @@ export class Controller {
     await run;
     this.resyncing = null;
     if (this.stopped) return;
-    this.resyncTimer = setTimeout(() => void this.resync(), jittered(this.o.loop.resyncMs));
+    const delay = jittered(this.o.loop.resyncMs);
+    this.nextResyncAt = Date.now() + delay;
+    this.resyncTimer = setTimeout(() => void this.resync(), delay);
     this.resyncTimer.unref();
   }
+
+  /** When the next safety-net resync is due (null before the first). */
+  nextResyncAt: number | null = null;
 
   async idle(): Promise<void> {
     await this.queue?.idle();

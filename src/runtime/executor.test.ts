@@ -216,10 +216,26 @@ describe('Executor.apply: task.patch', () => {
     const row = await boardTask(ctx.task.id);
     expect(row.status).toBe('in_progress');
     expect(row.custom_field_values.mc_progress).toBe(100);
-    expect(row.custom_field_values.mc_conditions.ledger['refused:done']).toMatchObject({ s: 'failed', at: NOW });
+    expect(row.custom_field_values.mc_conditions.ledger['refused:done']).toMatchObject({ s: 'failed', ext: 'board requires an approved approval for done' });
     const texts = await comments(ctx.task.id);
     expect(texts.filter((t) => t.includes('finished'))).toHaveLength(1);
     expect(logLines.some((l) => l.level === 40 && /refused status done/.test(l.msg))).toBe(true);
+  });
+
+  // Issue 12 item 1: the caller plans again after a refusal, so the planners' comment must not go out
+  // with the status it no longer describes ("status done → done").
+  it('when the key is planned again after a refusal, writes only the refusal and reports the rule', async () => {
+    const { exec, store } = executor();
+    const ctx = await freshTask(store, 'done gate, planned again');
+    const action = patch(ctx, { status: 'done', fields: { mc_progress: 100 }, comment: 'status done → done' });
+    const entries = await exec.apply([action], ctx, NOW, { replanOnRefusal: true });
+    expect(entries[0]).toMatchObject({ outcome: 'deferred', refused: 'board requires an approved approval for done' });
+    const row = await boardTask(ctx.task.id);
+    expect(row.status).toBe('in_progress');
+    expect(row.custom_field_values.mc_progress).not.toBe(100);
+    expect(row.custom_field_values.mc_conditions.ledger['refused:done']).toMatchObject({ s: 'failed', ext: 'board requires an approved approval for done' });
+    expect((await comments(ctx.task.id)).filter((t) => t.includes('done → done'))).toEqual([]);
+    expect(ctx.task.fields.mc_conditions).toEqual(row.custom_field_values.mc_conditions);
   });
 
   it('fails a task change outside a task key without calling Mission Control', async () => {

@@ -1,7 +1,11 @@
 import type { Logger } from 'pino';
 import {
   actionSchema,
+  CONDITIONS_FIELD,
+  F,
   readStatus,
+  refusedKey,
+  ruleOfRefusal,
   type Action,
   type ActionType,
   type ControllerStatus,
@@ -9,11 +13,13 @@ import {
   type LedgerEntry,
   type Task,
   type TaskChange,
+  type TaskStatus,
 } from '../model/index.js';
 import type { MissionControlApi } from '../clients/mission-control/api.js';
 import type { EffectContext, EffectHandler, EffectOutcome } from './effects/types.js';
 import type { GlobalStateFile } from './global-state.js';
-import { mergeChanges, type FieldDiff } from './merge.js';
+import { mergeChanges, type FieldDiff, type MergedWrite, type MergeOptions } from './merge.js';
+import { isMissionControlError } from '../clients/mission-control/errors.js';
 import type { BoardStore } from './store.js';
 
 export interface PlannedEntry {
@@ -22,6 +28,8 @@ export interface PlannedEntry {
   action: ActionType;
   reason: string;
   idempotencyKey: string;
+  /** the task's title, for people (tables, log lines); absent on global keys */
+  title?: string;
   /** one readable line: what would change or be sent */
   summary: string;
   diff?: FieldDiff[];
@@ -30,6 +38,22 @@ export interface PlannedEntry {
 export interface AppliedEntry extends PlannedEntry {
   outcome: EffectOutcome['outcome'] | 'deferred';
   detail?: string;
+  /** the board refused the status this change asked for (a done gate's 409): the rule, in GATE_RULES words */
+  refused?: string;
+}
+
+export interface ApplyOptions {
+  /**
+   * The caller plans this key again once the board refused a status: write only the refusal (and what
+   * Discord posts already made true) so the planners' comments describe the move the task really makes.
+   */
+  replanOnRefusal?: boolean;
+}
+
+interface WriteResult {
+  /** set when nothing needed writing */
+  detail?: string;
+  refused?: { status: TaskStatus; rule: string };
 }
 
 export type Handlers = { [T in ActionType]?: EffectHandler<Extract<Action, { type: T }>> };
@@ -50,6 +74,17 @@ export interface TaskContext {
 /** A comment carries a reference to the action's idempotency key, looked for before writing it again. */
 export const refOf = (idempotencyKey: string): string => `ref:${idempotencyKey.slice(0, 12)}`;
 const withRef = (comment: string, idempotencyKey: string): string => `${comment}\n(${refOf(idempotencyKey)})`;
+
+const mergeOptions = (ctx: TaskContext): MergeOptions => ({
+  conditionsBound: ctx.boundFields.has(CONDITIONS_FIELD),
+  statusTextBound: ctx.boundFields.has(F.statusText),
+});
+
+const bodyOf = (m: MergedWrite) => ({
+  ...(m.status ? { status: m.status } : {}),
+  ...(Object.keys(m.fields).length > 0 ? { customFieldValues: m.fields } : {}),
+  ...(m.comment ? { comment: m.comment } : {}),
+});
 
 const firstLine = (s: string): string => (s.split('\n').find((l) => l.trim()) ?? '').slice(0, 100);
 const describeDiff = (diff: FieldDiff[]): string =>
@@ -87,17 +122,18 @@ export class Executor {
         action: a.type,
         reason: a.reason,
         idempotencyKey: a.idempotencyKey,
+        ...(ctx ? { title: ctx.task.title } : {}),
         summary: '',
       };
       if (a.type === 'task.patch' && ctx && status) {
-        const merged = mergeChanges(ctx.task, status, [a.change], now, { conditionsBound: true });
+        const merged = mergeChanges(ctx.task, status, [a.change], now, { ...mergeOptions(ctx), conditionsBound: true });
         entry.diff = merged?.diff ?? [];
         entry.summary = [describeDiff(entry.diff), a.change.comment ? `comment "${firstLine(a.change.comment)}"` : '']
           .filter(Boolean)
           .join('; ');
       } else if (a.type === 'discord.post') {
         entry.summary = `post to ${a.purpose} channel: "${firstLine(a.content)}"`;
-        if (a.after && ctx && status) entry.diff = mergeChanges(ctx.task, status, [a.after], now, { conditionsBound: true })?.diff;
+        if (a.after && ctx && status) entry.diff = mergeChanges(ctx.task, status, [a.after], now, { ...mergeOptions(ctx), conditionsBound: true })?.diff;
       } else if (a.type === 'state.write') entry.summary = `state: ${JSON.stringify(a.patch).slice(0, 100)}`;
       else if (a.type === 'k8s.scale')
         entry.summary = `${a.restore ? 'restore' : 'scale'} ${a.kind} ${a.namespace}/${a.name} to ${a.replicas}`;
@@ -106,7 +142,7 @@ export class Executor {
     });
   }
 
-  async apply(actions: readonly Action[], ctx: TaskContext | null, now: number): Promise<AppliedEntry[]> {
+  async apply(actions: readonly Action[], ctx: TaskContext | null, now: number, opts: ApplyOptions = {}): Promise<AppliedEntry[]> {
     const planned = this.describe(actions, ctx, now);
     const results = new Map<Action, AppliedEntry>();
     const done = (a: Action, outcome: AppliedEntry['outcome'], detail?: string) => {
@@ -142,8 +178,14 @@ export class Executor {
         for (const { action } of changes) if (!results.has(action)) done(action, 'failed', 'task change outside a task key');
       } else {
         try {
-          const detail = await this.writeTask(ctx, changes, now);
-          for (const { action } of changes) if (!results.has(action)) done(action, detail ? 'skipped' : 'applied', detail);
+          const r = await this.writeTask(ctx, changes, now, opts);
+          for (const { action } of changes) {
+            if (results.has(action)) continue;
+            if (r.refused) {
+              done(action, 'deferred', `board refused ${r.refused.status} (${r.refused.rule}); planned again`);
+              results.get(action)!.refused = r.refused.rule;
+            } else done(action, r.detail ? 'skipped' : 'applied', r.detail);
+          }
         } catch (err) {
           for (const { action } of changes) if (!results.has(action) || action.type === 'task.patch') done(action, 'failed', (err as Error).message);
         }
@@ -190,7 +232,7 @@ export class Executor {
     if (prior?.s === 'done') return { outcome: 'skipped', detail: 'already delivered (ledger)', mark: false };
     if (prior?.s !== 'pending') {
       const intent: LedgerEntry = { s: 'pending', at: now };
-      if (ledgerOwner) await this.writeTask(ledgerOwner, [{ action: post, change: { ledger: { [post.idempotencyKey]: intent } } }], now);
+      if (ledgerOwner) await this.writeTask(ledgerOwner, [{ action: post, change: { ledger: { [post.idempotencyKey]: intent } } }], now, {});
       else this.deps.globalState.setLedger(post.idempotencyKey, intent);
     }
     const outcome = await handler(post, { ...this.effectContext(), ...(prior ? { priorIntent: prior } : {}) });
@@ -201,7 +243,7 @@ export class Executor {
   }
 
   /** Merges and writes; returns a detail when nothing needed writing. Keeps ctx.task current. */
-  private async writeTask(ctx: TaskContext, changes: { change: TaskChange; action: Action }[], now: number): Promise<string | undefined> {
+  private async writeTask(ctx: TaskContext, changes: { change: TaskChange; action: Action }[], now: number, opts: ApplyOptions): Promise<WriteResult> {
     const task = ctx.task;
     let prepared = changes.map(({ change, action }) => ({
       action,
@@ -209,34 +251,33 @@ export class Executor {
     }));
     if (prepared.some((p) => p.change.comment)) prepared = await this.dropWrittenComments(task, prepared);
     const status: ControllerStatus = readStatus(task.fields);
-    const merged = mergeChanges(task, status, prepared.map((p) => p.change), now, { conditionsBound: ctx.boundFields.has('mc_conditions') });
-    if (!merged) return 'no change';
-    const body = {
-      ...(merged.status ? { status: merged.status } : {}),
-      ...(Object.keys(merged.fields).length > 0 ? { customFieldValues: merged.fields } : {}),
-      ...(merged.comment ? { comment: merged.comment } : {}),
-    };
+    const mergeOpts = mergeOptions(ctx);
+    const merged = mergeChanges(task, status, prepared.map((p) => p.change), now, mergeOpts);
+    if (!merged) return { detail: 'no change' };
     let updated: Task;
     try {
-      updated = await this.deps.mc.updateTask(task.boardId, task.id, body);
+      updated = await this.deps.mc.updateTask(task.boardId, task.id, bodyOf(merged));
     } catch (err) {
-      // A board rule (done gate, pending approval) refused the status: keep the rest of the write and
-      // remember the refusal, so planners choose another status instead of retrying this one forever.
+      // A board rule (done gate, pending approval) refused the status: remember the refusal and its rule, so
+      // planners choose another status instead of retrying this one forever.
       if (!merged.status || (err as { status?: number }).status !== 409) throw err;
-      this.deps.logger.warn({ taskId: task.id, status: merged.status }, `board refused status ${merged.status}: ${(err as Error).message}`);
-      const refusal: TaskChange = { ledger: { [`refused:${merged.status}`]: { s: 'failed', at: now } } };
-      const retry = mergeChanges(task, status, [...prepared.map((p) => ({ ...p.change, status: undefined })), refusal], now, {
-        conditionsBound: ctx.boundFields.has('mc_conditions'),
-      });
-      if (!retry) return `status ${merged.status} refused by the board`;
-      updated = await this.deps.mc.updateTask(task.boardId, task.id, {
-        ...(Object.keys(retry.fields).length > 0 ? { customFieldValues: retry.fields } : {}),
-        ...(retry.comment ? { comment: retry.comment } : {}),
-      });
+      const rule = ruleOfRefusal(isMissionControlError(err) ? err.detailMessage : (err as Error).message);
+      this.deps.logger.warn({ taskId: task.id, status: merged.status, rule }, `board refused status ${merged.status}: ${(err as Error).message}`);
+      const refusal: TaskChange = { ledger: { [refusedKey(merged.status)]: { s: 'failed', at: Date.now(), ext: rule } } };
+      // Planned again: keep only what Discord already made true; the planners' own changes come back
+      // with comments that name the real transition. Otherwise: the rest of the write without the status.
+      const kept = opts.replanOnRefusal ? prepared.filter((p) => p.action.type === 'discord.post') : prepared;
+      const retry = mergeChanges(task, status, [...kept.map((p) => ({ ...p.change, status: undefined })), refusal], now, mergeOpts);
+      if (retry) updated = await this.deps.mc.updateTask(task.boardId, task.id, bodyOf(retry));
+      else updated = task;
+      this.deps.store.upsertTask(updated);
+      ctx.task = updated;
+      if (opts.replanOnRefusal) return { refused: { status: merged.status, rule } };
+      return retry ? {} : { detail: `status ${merged.status} refused by the board` };
     }
     this.deps.store.upsertTask(updated);
     ctx.task = updated;
-    return undefined;
+    return {};
   }
 
   private boundOnly(task: Task, fields: Record<string, unknown> | undefined, bound: ReadonlySet<string>) {

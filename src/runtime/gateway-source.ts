@@ -1,13 +1,27 @@
 import type { Logger } from 'pino';
-import type { ChatMessage, ExecApproval, GatewayView, Session, SessionUsage } from '../model/index.js';
+import pLimit from 'p-limit';
+import { openingPrompt, type ChatMessage, type ExecApproval, type GatewayView, type Session, type SessionUsage } from '../model/index.js';
 import type { GatewayApi, HelloInfo } from '../clients/gateway/api.js';
 
 /** How long a not-yet-fresh usage answer is reused (the gateway's usage cache takes ~15 s to refresh). */
 const UNFRESH_TTL_MS = 15_000;
+/** Reads in flight at once over the one WebSocket: enough to scan hundreds of sessions in well under a second. */
+const READS_IN_FLIGHT = 32;
+
+/** One read of a session at one row version, shared by every reader that asks while it is valid. */
+interface SharedRead<T> {
+  version: string | null;
+  read: Promise<T>;
+  /** set once the read answered */
+  value?: { v: T };
+  at: number;
+}
 
 /**
  * The gateway as the loop sees it: the last full session list (all pages), exec approvals, and chat
- * history / usage fetched on demand and cached until the session's row changes.
+ * history / usage fetched on demand. Reads are cached by session key + row version and shared while in
+ * flight, so however many reconcilers and keys want a session's transcript in a pass (watchdog,
+ * task-update, session-link for every unlinked task), the gateway is asked once per changed session.
  */
 export class GatewaySource {
   private sessions = new Map<string, Session>();
@@ -16,9 +30,12 @@ export class GatewaySource {
   private synced = false;
   private startedAt: number | null = null;
   private bootId: string | null = null;
-  private readonly historyCache = new Map<string, { version: string | null; messages: ChatMessage[] }>();
-  private readonly usageCache = new Map<string, { version: string | null; usage: SessionUsage; at: number }>();
+  private readonly historyCache = new Map<string, SharedRead<ChatMessage[]>>();
+  private readonly usageCache = new Map<string, SharedRead<SessionUsage | null>>();
+  /** opening prompts found so far: a session's first message never changes, so it is never read again */
+  private readonly openings = new Map<string, string>();
   private readonly warned = new Set<string>();
+  private readonly limit = pLimit(READS_IN_FLIGHT);
   lastSyncAt: number | null = null;
 
   constructor(
@@ -33,6 +50,7 @@ export class GatewaySource {
     if (this.bootId !== null && hello.bootId !== this.bootId) {
       this.historyCache.clear();
       this.usageCache.clear();
+      this.openings.clear();
       this.synced = false;
     }
     this.bootId = hello.bootId;
@@ -68,6 +86,7 @@ export class GatewaySource {
       })
       .map((s) => s.key);
     for (const key of this.sessions.keys()) if (!next.has(key)) changed.push(key);
+    for (const cache of [this.historyCache, this.usageCache, this.openings]) for (const key of cache.keys()) if (!next.has(key)) cache.delete(key);
     this.sessions = next;
     this.children = new Map();
     for (const s of next.values()) {
@@ -84,6 +103,8 @@ export class GatewaySource {
   upsert(row: Session): void {
     const before = this.sessions.get(row.key);
     if (before?.updatedAt !== undefined && row.updatedAt !== undefined && before.updatedAt > row.updatedAt) return;
+    // A new session (or a new label) gets a new map: planners index the map by identity (labels).
+    if (!before || before.label !== row.label) this.sessions = new Map(this.sessions);
     this.sessions.set(row.key, row);
     const parent = row.spawnedBy ?? row.parentSessionKey;
     if (parent && !before) this.children.set(parent, [...(this.children.get(parent) ?? []), row]);
@@ -102,27 +123,46 @@ export class GatewaySource {
     return at === undefined ? null : `${at}:${s?.status ?? ''}:${s?.endedAt ?? ''}`;
   }
 
-  async history(key: string, limit = 20): Promise<ChatMessage[]> {
+  /**
+   * The cached read of `key` at its current row version, or a new one. A read in flight is shared even
+   * when the row has no time (version null); an answered one is reused only at a known version, and while
+   * `reuse` accepts its value. A failed read is forgotten so the next reader retries.
+   */
+  private shared<T>(cache: Map<string, SharedRead<T>>, key: string, now: number, fetch: () => Promise<T>, reuse: (value: T, at: number) => boolean = () => true): Promise<T> {
     const version = this.version(key);
-    const cached = this.historyCache.get(key);
-    if (cached && version !== null && cached.version === version) return cached.messages;
-    const messages = await this.api.chatHistory(key, limit);
-    this.historyCache.set(key, { version, messages });
-    return messages;
+    const cached = cache.get(key);
+    if (cached && cached.version === version && (!cached.value || (version !== null && reuse(cached.value.v, cached.at)))) return cached.read;
+    const entry: SharedRead<T> = { version, read: this.limit(fetch), at: now };
+    cache.set(key, entry);
+    entry.read.then(
+      (v) => (entry.value = { v }),
+      () => {
+        if (cache.get(key) === entry) cache.delete(key);
+      },
+    );
+    return entry.read;
   }
 
-  async usage(key: string, now = Date.now()): Promise<SessionUsage | null> {
-    const version = this.version(key);
-    const cached = this.usageCache.get(key);
+  history(key: string, limit = 20): Promise<ChatMessage[]> {
+    return this.shared(this.historyCache, key, Date.now(), () => this.api.chatHistory(key, limit));
+  }
+
+  /** The session's opening prompt, or null while it has none; once found it is never read again. */
+  async opening(key: string): Promise<string | null> {
+    const known = this.openings.get(key);
+    if (known !== undefined) return known;
+    const found = openingPrompt(await this.history(key));
+    if (found !== null) this.openings.set(key, found);
+    return found;
+  }
+
+  usage(key: string, now = Date.now()): Promise<SessionUsage | null> {
     // A refreshing answer is kept briefly too: the gateway needs ~15 s to refresh, so asking again every pass
-    // (one call per task on a big board) would only repeat "refreshing".
-    if (cached && cached.version === version && (cached.usage.fresh || now - cached.at < UNFRESH_TTL_MS)) return cached.usage;
-    const usage = await this.api.sessionUsage(key);
-    if (usage) this.usageCache.set(key, { version, usage, at: now });
-    return usage;
+    // (one call per task on a big board) would only repeat "refreshing". No answer at all is not kept.
+    return this.shared(this.usageCache, key, now, () => this.api.sessionUsage(key), (u, at) => u !== null && (u.fresh || now - at < UNFRESH_TTL_MS));
   }
 
-  view(extra: { history: Map<string, ChatMessage[]>; usage: Map<string, SessionUsage> }): GatewayView {
+  view(extra: { history: Map<string, ChatMessage[]>; openings: Map<string, string | null>; usage: Map<string, SessionUsage>; readErrors: Map<string, string> }): GatewayView {
     return {
       synced: this.synced,
       startedAt: this.startedAt,
@@ -130,7 +170,9 @@ export class GatewaySource {
       children: this.children,
       execApprovals: this.execApprovals,
       history: extra.history,
+      openings: extra.openings,
       usage: extra.usage,
+      readErrors: extra.readErrors,
     };
   }
 }

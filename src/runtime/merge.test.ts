@@ -355,3 +355,29 @@ describe('mergeChanges: one pass, one story', () => {
     expect(w.comment).toBe('a\n\nb');
   });
 });
+
+// Issue 12 items 3 and 7: every write ends with conditions and mc_status that describe the task as it now stands.
+describe('mergeChanges: conditions settle, mc_status follows', () => {
+  const opts = { conditionsBound: true, statusTextBound: true };
+  const blocked = (t: Task): Task => {
+    const w = merge(t, [{ status: 'review', conditions: [{ type: 'Blocked', status: 'True', reason: 'DoneAwaitingApproval', message: 'the agent reported done; board requires an approved approval for done' }] }], opts)!;
+    return applyWrite(t, w);
+  };
+
+  it('the write that makes a task done clears what no longer holds; Ready turns True; the line says done', () => {
+    const waiting = blocked(task());
+    expect(waiting.fields.mc_status).toBe('Waiting for approval of done');
+    const w = merge(waiting, [{ status: 'done', conditions: [{ type: 'Delivered', status: 'True', reason: 'Posted', message: '' }] }], opts, LATER)!;
+    const conds = w.nextStatus.conditions;
+    expect(conds.find((c) => c.type === 'Blocked')).toMatchObject({ status: 'False', reason: 'TaskDone' });
+    expect(conds.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True', reason: 'Reconciled' });
+    expect(w.fields.mc_status).toBe('Delivered to Discord 1 May 11:00 UTC');
+  });
+
+  it('mc_status is written only when the line changes, and never when unbound', () => {
+    const waiting = blocked(task());
+    expect(merge(waiting, [{ fields: { mc_progress: 90 } }], opts)!.fields).not.toHaveProperty('mc_status');
+    expect(merge(task(), [{ status: 'review', conditions: [{ type: 'Blocked', status: 'True', reason: 'AgentBlocked', message: 'x' }] }])!.fields).not.toHaveProperty('mc_status');
+    expect(OWN_FIELDS.has('mc_status')).toBe(true);
+  });
+});

@@ -1,6 +1,9 @@
 import {
   CONDITIONS_FIELD,
+  F,
   OWN_FIELDS,
+  settle,
+  statusText,
   hashOf,
   pruneLedger,
   setCondition,
@@ -37,6 +40,12 @@ export function inputsHash(task: Task, status: TaskStatus, fields: Record<string
   return hashOf(task.title, task.description, status, task.assignedAgentId, inputs).slice(0, 16);
 }
 
+export interface MergeOptions {
+  conditionsBound: boolean;
+  /** `mc_status` is bound: write the derived line when it changes */
+  statusTextBound?: boolean;
+}
+
 /**
  * Folds every change a pass planned for one task into one PATCH, or null when it would change nothing.
  * Later changes win on the same field or status; conditions follow Kubernetes transition semantics;
@@ -47,7 +56,7 @@ export function mergeChanges(
   current: ControllerStatus,
   changes: readonly TaskChange[],
   now: number,
-  opts: { conditionsBound: boolean },
+  opts: MergeOptions,
 ): MergedWrite | null {
   let status: TaskStatus | undefined;
   const fields: Record<string, unknown> = {};
@@ -84,6 +93,15 @@ export function mergeChanges(
       }
     }
   }
+  // Every condition ends with the state it describes: a task that ends this write done keeps no abnormal one.
+  const finalStatus = status ?? task.status;
+  for (const c of settle(conditions, finalStatus)) {
+    const r = setCondition(conditions, c, now);
+    if (r.changed) {
+      conditions = r.conditions;
+      statusChanged = true;
+    }
+  }
   // Judged after pruning: an entry that pruning drops again is no change (and no write every pass).
   ledger = pruneLedger(ledger, LEDGER_LIMIT);
   if (ledgerTouched && !same(ledger, current.ledger)) statusChanged = true;
@@ -103,6 +121,14 @@ export function mergeChanges(
   }
   const nextTaskStatus = status && status !== task.status ? status : undefined;
   if (nextTaskStatus) diff.push({ field: 'status', from: task.status, to: nextTaskStatus });
+  if (opts.statusTextBound) {
+    const line = statusText(finalStatus, conditions);
+    const had = task.fields[F.statusText] ?? null;
+    if (!same(had, line) && !(F.statusText in fields)) {
+      write[F.statusText] = line;
+      diff.push({ field: F.statusText, from: had, to: line });
+    }
+  }
 
   const managed = conditions.length > 0 || Object.keys(ledger).length > 0;
   const nextHash = managed ? inputsHash(task, nextTaskStatus ?? task.status, { ...task.fields, ...write }) : '';

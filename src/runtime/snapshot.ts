@@ -11,6 +11,7 @@ import {
   type TaskSnapshot,
   type Wants,
 } from '../model/index.js';
+import { GatewayError } from '../clients/gateway/errors.js';
 import type { MissionControlApi } from '../clients/mission-control/api.js';
 import type { GatewaySource } from './gateway-source.js';
 import type { PostedMessages } from './posted.js';
@@ -35,7 +36,9 @@ export interface SnapshotDeps {
 export async function buildTaskSnapshot(d: SnapshotDeps, boardId: string, task: Task, now: number): Promise<TaskSnapshot> {
   const board = d.store.state(boardId);
   const history = new Map<string, ChatMessage[]>();
+  const openings = new Map<string, string | null>();
   const usage = new Map<string, SessionUsage>();
+  const readErrors = new Map<string, string>();
   const gw = d.gateway;
   const base: Omit<TaskSnapshot, 'comments'> = {
     now,
@@ -45,7 +48,7 @@ export async function buildTaskSnapshot(d: SnapshotDeps, boardId: string, task: 
     task,
     status: readStatus(task.fields),
     approvals: d.store.approvalsOf(boardId, task.id),
-    ...(gw ? { gateway: gw.view({ history, usage }) } : {}),
+    ...(gw ? { gateway: gw.view({ history, openings, usage, readErrors }) } : {}),
     global: d.global,
     boundFields: board.boundFields,
   };
@@ -56,23 +59,50 @@ export async function buildTaskSnapshot(d: SnapshotDeps, boardId: string, task: 
     if (!w) continue;
     wants.comments ||= w.comments;
     wants.history = [...(wants.history ?? []), ...(w.history ?? [])];
+    wants.openings = [...(wants.openings ?? []), ...(w.openings ?? [])];
     wants.usage = [...(wants.usage ?? []), ...(w.usage ?? [])];
     wants.resolvedApprovals ||= w.resolvedApprovals;
   }
-  if (wants.resolvedApprovals && (await d.store.loadResolved(boardId))) {
+  if (wants.resolvedApprovals && (await d.store.loadResolved(boardId, task.createdAt))) {
     base.approvals = d.store.approvalsOf(boardId, task.id);
   }
   let comments: TaskSnapshot['comments'];
   if (wants.comments) comments = (await d.mc.listComments(boardId, task.id)).items;
   if (gw) {
-    for (const k of new Set(wants.history ?? [])) history.set(k, await gw.history(k));
-    for (const k of new Set(wants.usage ?? [])) {
-      const u = await gw.usage(k);
-      if (u) usage.set(k, u);
-    }
+    // concurrent: the source shares each session's read with every other key that wants it and bounds the total;
+    // a key the gateway refuses to read is a finding in readErrors, not a failure of the task
+    await Promise.all([
+      ...[...new Set(wants.history ?? [])].map(async (k) => {
+        const h = await sessionRead(k, () => gw.history(k), readErrors);
+        if (h) history.set(k, h);
+      }),
+      ...[...new Set(wants.openings ?? [])].map(async (k) => {
+        const o = await sessionRead(k, () => gw.opening(k), readErrors);
+        openings.set(k, o);
+      }),
+      ...[...new Set(wants.usage ?? [])].map(async (k) => {
+        const u = await sessionRead(k, () => gw.usage(k), readErrors);
+        if (u) usage.set(k, u);
+      }),
+    ]);
   }
   return { ...base, ...(comments ? { comments } : {}) };
 }
+
+/**
+ * The gateway's verdict on one key (INVALID_REQUEST: not a session reference, malformed) is data for the
+ * planners, recorded in `readErrors`; only trouble with the gateway itself (disconnected, timeout) fails the key.
+ */
+async function sessionRead<T>(key: string, read: () => Promise<T>, readErrors: Map<string, string>): Promise<T | null> {
+  try {
+    return await read();
+  } catch (err) {
+    if (!(err instanceof GatewayError) || err.code !== 'INVALID_REQUEST') throw err;
+    readErrors.set(key, err.message);
+    return null;
+  }
+}
+
 
 /** What a global planner sees, plus the channel messages its wants() asked about. */
 export async function buildGlobalSnapshot(d: SnapshotDeps, reconciler: GlobalReconciler, now: number): Promise<GlobalSnapshot> {
@@ -100,7 +130,7 @@ function globalView(d: SnapshotDeps, now: number): GlobalSnapshot {
       approvals: [...b.approvals.values()],
       fieldDefs: b.fieldDefs,
     })),
-    ...(d.gateway ? { gateway: d.gateway.view({ history: new Map(), usage: new Map() }) } : {}),
+    ...(d.gateway ? { gateway: d.gateway.view({ history: new Map(), openings: new Map(), usage: new Map(), readErrors: new Map() }) } : {}),
     global: d.global,
     ...(d.pressure ? { pressure: d.pressure() } : {}),
   };

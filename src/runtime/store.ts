@@ -11,8 +11,9 @@ export interface BoardState {
   fieldDefs: FieldDefinition[];
   boundFields: Set<string>;
   syncedAt: number | null;
-  /** when resolved approvals were last listed (see loadResolved) */
+  /** when resolved approvals were last listed (see loadResolved), and back to which creation time */
   resolvedLoadedAt: number | null;
+  resolvedSince: number;
   /** bumped on every change to `approvals`, so the per-task index is rebuilt only when needed */
   approvalsVersion: number;
 }
@@ -41,7 +42,7 @@ export class BoardStore {
   state(boardId: string): BoardState {
     let s = this.boards.get(boardId);
     if (!s) {
-      s = { boardId, board: null, tasks: new Map(), approvals: new Map(), fieldDefs: [], boundFields: new Set(), syncedAt: null, resolvedLoadedAt: null, approvalsVersion: 0 };
+      s = { boardId, board: null, tasks: new Map(), approvals: new Map(), fieldDefs: [], boundFields: new Set(), syncedAt: null, resolvedLoadedAt: null, resolvedSince: Number.POSITIVE_INFINITY, approvalsVersion: 0 };
       this.boards.set(boardId, s);
     }
     return s;
@@ -94,16 +95,20 @@ export class BoardStore {
   }
 
   /**
-   * Resolved approvals of a board, listed at most once per refresh (a reconciler asked through wants()).
+   * Resolved approvals of a board created since `since` (an approval linked to a task cannot predate it),
+   * listed at most once per refresh unless an older task asks (a reconciler asked through wants()): a board's
+   * resolved history only grows, so it is read back only as far as the asking task needs.
    * Returns whether anything new was learned.
    */
-  async loadResolved(boardId: string): Promise<boolean> {
+  async loadResolved(boardId: string, since = 0): Promise<boolean> {
     const s = this.state(boardId);
-    if (s.resolvedLoadedAt !== null && s.syncedAt !== null && s.resolvedLoadedAt >= s.syncedAt) return false;
+    const fresh = s.resolvedLoadedAt !== null && s.syncedAt !== null && s.resolvedLoadedAt >= s.syncedAt;
+    if (fresh && s.resolvedSince <= since) return false;
     s.resolvedLoadedAt = Date.now();
+    s.resolvedSince = fresh ? Math.min(s.resolvedSince, since) : since;
     let learned = false;
     for (const status of ['approved', 'rejected'] as const) {
-      const listed = await this.mc.listApprovals(boardId, { status });
+      const listed = await this.mc.listApprovals(boardId, { status, createdSince: s.resolvedSince });
       for (const a of listed.items) {
         const before = s.approvals.get(a.id);
         if (!before || before.status !== a.status) learned = true;
@@ -132,6 +137,11 @@ export class BoardStore {
     if (dropped.length > 0) {
       this.logger.warn({ boardId: task.boardId, taskId: task.id, dropped }, `skipped malformed mc_conditions entries: ${dropped.join(', ')}`);
     }
+  }
+
+  /** Reads the board's rules again (a 409 says the cached ones may be stale). */
+  async refreshBoard(boardId: string): Promise<void> {
+    this.state(boardId).board = await this.mc.getBoard(boardId);
   }
 
   upsertTask(task: Task): void {

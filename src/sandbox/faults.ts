@@ -2,7 +2,12 @@ import { z } from 'zod';
 
 /** Fault injection shared by the sandbox servers and driven by the control API (`PUT /faults`). */
 
-export const MC_FAULT_KINDS = ['500', '502', '503', '429', 'stall'] as const;
+/**
+ * `reset-after-commit` handles the request (a write is applied) and then resets the connection instead of
+ * answering: what a client sees when upstream commits and its slow post-commit gateway calls outlive the
+ * client's timeout or a proxy's patience.
+ */
+export const MC_FAULT_KINDS = ['500', '502', '503', '429', 'stall', 'reset-after-commit'] as const;
 export type McFaultKind = (typeof MC_FAULT_KINDS)[number];
 
 export const FaultsSchema = z.strictObject({

@@ -23,6 +23,8 @@ import { runCli } from '../support/cli.js';
 import { GatewayDriver } from './driver.js';
 import { startMockProvider } from './mock-provider.js';
 import { realGatewayInstalled, startRealGateway } from './real-gateway.js';
+import { contractEnv } from './controller-stage.js';
+import { eventually } from '../support/eventually.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
@@ -34,22 +36,7 @@ interface CostTarget {
   stop(): Promise<void>;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function eventually<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (error) {
-      last = error;
-    }
-    await sleep(500);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-}
 
 async function simulatorTarget(): Promise<CostTarget> {
   const { sim, control, close } = await startSimulatorWithControl({});
@@ -130,15 +117,7 @@ function defineCostContract(name: string, makeTarget: () => Promise<CostTarget>,
         return parent && children.length > 0 && [parent, ...children].every(idle) ? [parent, ...children] : undefined;
       });
 
-      const env = {
-        MC_API_URL: sandbox.info.mcApiUrl,
-        MC_AUTH_TOKEN: sandbox.info.mcAuthToken,
-        MC_BOARD_ID: sandbox.info.boardId,
-        MC_GATEWAY_URL: target.url,
-        MC_GATEWAY_TOKEN: target.token,
-        MC_STATE_DIR: join(dir, 'state'),
-        MC_LOG_LEVEL: 'warn',
-      };
+      const env = { ...contractEnv(sandbox.info, target, join(dir, 'state')), MC_LOG_LEVEL: 'warn' };
       const boot = await runCli(['bootstrap'], env, { cwd: dir });
       expect(boot.code, boot.stderr).toBe(0);
       const mc = new MissionControlClient({ apiUrl: sandbox.info.mcApiUrl, token: sandbox.info.mcAuthToken, logger: pino({ level: 'silent' }) });

@@ -88,8 +88,8 @@ export class GatewayDriver {
   }
 
   /** starts a turn; the run proceeds in the background */
-  send(sessionKey: string, message: string): Promise<unknown> {
-    return this.request('chat.send', { sessionKey, message, idempotencyKey: randomUUID() });
+  send(sessionKey: string, message: string, timeoutMs?: number): Promise<unknown> {
+    return this.request('chat.send', { sessionKey, message, idempotencyKey: randomUUID() }, timeoutMs);
   }
 
   async close(): Promise<void> {

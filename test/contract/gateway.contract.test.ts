@@ -14,7 +14,8 @@ import { GatewayDriver } from './driver.js';
 import { EXEC_COMMAND, startMockProvider } from './mock-provider.js';
 import { realGatewayInstalled, startRealGateway } from './real-gateway.js';
 import { defineGatewayContract, type ContractTarget } from './scenarios.js';
-import { taskLifecycleContract } from './task-lifecycle.js';
+import { qaKeysContract } from './qa-keys.js';
+import { pushLinkContract, taskLifecycleContract } from './task-lifecycle.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
@@ -55,7 +56,7 @@ async function simulatorTarget(): Promise<ContractTarget> {
   };
 }
 
-defineGatewayContract('simulator', simulatorTarget, { settleMs: 5_000, usageMs: 5_000 }, [taskLifecycleContract]);
+defineGatewayContract('simulator', simulatorTarget, { settleMs: 5_000, usageMs: 5_000 }, [taskLifecycleContract, pushLinkContract, qaKeysContract]);
 
 const realWanted = process.env.MC_CONTRACT_REAL === '1' || process.env.CI === 'true';
 
@@ -119,7 +120,7 @@ async function realTarget(): Promise<ContractTarget> {
 }
 
 if (realWanted) {
-  defineGatewayContract('real openclaw@2026.9.6', realTarget, { settleMs: 60_000, usageMs: 45_000 }, [taskLifecycleContract]);
+  defineGatewayContract('real openclaw@2026.9.6', realTarget, { settleMs: 60_000, usageMs: 45_000 }, [taskLifecycleContract, pushLinkContract, qaKeysContract]);
 } else {
   describe('gateway contract: real openclaw@2026.9.6', () => {
     it.skip('skipped: set MC_CONTRACT_REAL=1 (or CI=true) to install and run a real gateway', () => {});

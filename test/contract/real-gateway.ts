@@ -7,10 +7,16 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, closeSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+/** The checkout: two levels up from test/contract, three from its build in dist/test/contract (the bench's). */
+function findRepoRoot(): string {
+  let dir = resolve(fileURLToPath(new URL('.', import.meta.url)));
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
+const repoRoot = findRepoRoot();
 export const realGatewayCache = process.env.MC_REAL_GATEWAY_CACHE ?? join(repoRoot, '.cache/real-gateway');
 const nodeBin = join(realGatewayCache, 'node24/node_modules/node/bin');
 const openclawEntry = join(realGatewayCache, 'oc/node_modules/openclaw/openclaw.mjs');

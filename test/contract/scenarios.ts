@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayClient, GatewayError, gatewaySupports } from '../../src/clients/gateway/index.js';
 import type { Session } from '../../src/model/index.js';
+import { eventually } from '../support/eventually.js';
 
 export interface ContractTarget {
   url: string;
@@ -34,20 +35,6 @@ export interface ContractOptions {
 
 const SUBAGENT_KEY = /^agent:main:subagent:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-async function eventually<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-}
 
 /** More scenarios that reuse this describe's gateway (one real gateway start); they get the started target. */
 export type ContractExtension = (target: () => ContractTarget, opts: ContractOptions) => void;
@@ -194,6 +181,31 @@ export function defineGatewayContract(
 
     it('answers chat.history for an unknown key with no messages, not an error', async () => {
       expect(await client.chatHistory(`agent:main:never-${run}`, 5)).toEqual([]);
+    });
+
+    it('answers a key that is no session reference as INVALID_REQUEST per call, never as a broken connection', async () => {
+      const refusal = async (read: () => Promise<unknown>) =>
+        read().then(
+          (ok) => ({ ok }),
+          (err: unknown) => ({ code: (err as GatewayError).code, message: (err as GatewayError).message }),
+        );
+      // the kit's QA keys: chat.history answers an empty transcript, sessions.usage cannot resolve the reference
+      const qa = `__qa_missing_1_${Date.now()}`;
+      expect(await refusal(() => client.chatHistory(qa, 5))).toEqual({ ok: [] });
+      expect(await refusal(() => client.sessionUsage(qa))).toEqual({
+        code: 'INVALID_REQUEST',
+        message: `sessions.usage: INVALID_REQUEST: Invalid session reference: ${qa}`,
+      });
+      // an unknown agent key whose rest is no session id (a gone sub-agent) cannot be resolved either
+      const goneChild = `agent:main:subagent:${randomUUID()}`;
+      expect(await refusal(() => client.sessionUsage(goneChild))).toMatchObject({ code: 'INVALID_REQUEST', message: expect.stringContaining(`Invalid session reference: ${goneChild}`) });
+      // an agent-shaped key without a rest is malformed for both methods
+      for (const read of [() => client.chatHistory('agent:main', 5), () => client.sessionUsage('agent:main')])
+        expect(await refusal(read)).toMatchObject({ code: 'INVALID_REQUEST', message: expect.stringContaining('malformed session key "agent:main"') });
+      // a plain unknown key is still fine for both
+      expect(await refusal(() => client.sessionUsage(`qa-plain-${run}`))).toMatchObject({ ok: { fresh: false, totalCostUsd: null } });
+      // and the connection stays usable
+      expect((await client.listSessions()).rejected).toEqual([]);
     });
 
     it('pages sessions.list until hasMore is false', async () => {

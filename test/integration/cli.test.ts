@@ -31,7 +31,7 @@ describe('mc-controller CLI against the sandbox', () => {
   it('bootstrap is idempotent: the second run creates and updates nothing', async () => {
     const first = await runCli(['bootstrap', '--json'], env, { cwd });
     expect(first.code).toBe(0);
-    expect(JSON.parse(first.stdout)).toMatchObject({ created: ['mc_conditions'], updated: [] });
+    expect(JSON.parse(first.stdout)).toMatchObject({ created: ['mc_conditions', 'mc_status'], updated: [] });
     const second = await runCli(['bootstrap', '--json'], env, { cwd });
     expect(second.code).toBe(0);
     const report = JSON.parse(second.stdout) as { created: string[]; updated: string[]; noop: string[] };

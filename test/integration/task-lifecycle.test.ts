@@ -16,7 +16,9 @@ let embedded: Embedded;
 let env: Record<string, string>;
 let cwd: string;
 let mc: MissionControlClient;
-const AGENT_UUID = '0b5a7c8e-2f4d-4c1a-9e3b-6d7f8a9b0c1d';
+let AGENT_UUID: string;
+let DATA_BOT_UUID: string;
+const NO_AGENT_UUID = '0b5a7c8e-2f4d-4c1a-9e3b-6d7f8a9b0c1d';
 
 const stats = async () => (await (await fetch(`${embedded.info.controlUrl}/stats`)).json()) as { mc: { requests: number; writes: number } };
 const getTask = async (id: string): Promise<Task> => (await mc.listTasks(embedded.info.boardId)).items.find((t) => t.id === id)!;
@@ -44,7 +46,18 @@ beforeAll(async () => {
   embedded = await startEmbedded({ seed: 'empty' });
   cwd = mkdtempSync(join(tmpdir(), 'mc-task-'));
   const configPath = join(cwd, 'mission-control-ids.json');
-  writeFileSync(configPath, JSON.stringify({ agents: { luan: AGENT_UUID, data_bot: '1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f' } }));
+  // Mission Control agents are provisioned through a gateway upstream; the sandbox's control API adds them.
+  const agent = async (name: string): Promise<string> => {
+    const res = await fetch(`${embedded.info.controlUrl}/mc/agents`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ board_id: embedded.info.boardId, name }),
+    });
+    return ((await res.json()) as { id: string }).id;
+  };
+  AGENT_UUID = await agent('Luan');
+  DATA_BOT_UUID = await agent('Data bot');
+  writeFileSync(configPath, JSON.stringify({ agents: { luan: AGENT_UUID, data_bot: DATA_BOT_UUID, ghost: NO_AGENT_UUID } }));
   const { discordApiUrl: _a, discordBotToken: _b, discordChannelId: _c, ...info } = embedded.info;
   env = {
     MC_API_URL: info.mcApiUrl,
@@ -84,11 +97,24 @@ describe('task create', () => {
   it('resolves data-bot to data_bot; an unknown name exits 2 listing the known ones; --dry-run writes nothing', async () => {
     const ok = await runCli(['task', 'create', '--title', 'a', '--description', 'b', '--assignee', 'Data-Bot', '--json', '--dry-run'], env, { cwd });
     expect(ok.code, ok.stderr).toBe(0);
-    expect(JSON.parse(ok.stdout)).toMatchObject({ dryRun: true, assignedAgentId: '1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f' });
+    expect(JSON.parse(ok.stdout)).toMatchObject({ dryRun: true, assignedAgentId: DATA_BOT_UUID });
     const before = await stats();
     const bad = await runCli(['task', 'create', '--title', 'a', '--description', 'b', '--assignee', 'nobody'], env, { cwd });
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/unknown assignee "nobody"; known agents: data_bot, luan/);
+    expect(bad.stderr).toMatch(/unknown assignee "nobody"; known agents: data_bot, ghost, luan/);
+    expect((await stats()).mc.writes).toBe(before.mc.writes);
+  });
+
+  it('refuses an assignee that is no Mission Control agent (upstream would answer a bare 500): exit 2, nothing written', async () => {
+    const before = await stats();
+    const titles = async () => (await mc.listTasks(embedded.info.boardId)).items.map((t) => t.title);
+    for (const assignee of [NO_AGENT_UUID, 'ghost']) {
+      const r = await runCli(['task', 'create', '--title', 'Nobody works here', '--description', 'x', '--assignee', assignee], env, { cwd });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`agent not found: no agent ${NO_AGENT_UUID}`);
+      expect(r.stderr).not.toContain('Internal Server Error');
+    }
+    expect(await titles()).not.toContain('Nobody works here');
     expect((await stats()).mc.writes).toBe(before.mc.writes);
   });
 });

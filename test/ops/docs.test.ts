@@ -51,12 +51,13 @@ function gitIgnored(path: string): boolean {
   return spawnSync('git', ['check-ignore', '-q', '--no-index', path], { cwd: ROOT }).status === 0;
 }
 
-const REPO_PATH = /(?<![\w./~-])((?:src|reconcilers|test|scripts|manifests|bench|docs)\/[\w./-]*[\w/])/g;
+const REPO_PATH = /(?<![\w./~-])((?:src|reconcilers|test|scripts|manifests|bench|docs)\/[\w./*<>{}-]*[\w/*>}])/g;
 
 function missingPaths(doc: string, text: string): string[] {
   const named = [...text.matchAll(REPO_PATH)]
-    .filter((m) => !/[*<{]/.test(text.slice(m.index, m.index + m[0].length + 1)))
-    .map((m) => m[1]!);
+    .map((m) => m[1]!)
+    // a glob or a placeholder names a family of files, not one path
+    .filter((p) => !/[*<{]/.test(p));
   const linked = [...text.matchAll(/\]\(([^)\s]+)\)/g)]
     .map((m) => m[1]!.replace(/#.*$/, ''))
     .filter((t) => t !== '' && !/^[a-z]+:/i.test(t))

@@ -243,7 +243,7 @@ describe('doctor pure parts', () => {
   });
 
   it('boardRules warns only when a setting cannot take effect', () => {
-    const config = configSchema.parse({ mc: {}, gateway: {}, discord: {}, loop: {}, watchdog: {}, delivery: {}, degrade: {}, ops: {} });
+    const config = configSchema.parse({ mc: {}, gateway: {}, discord: {}, loop: { stateDir: '/var/lib/mc-controller' }, watchdog: {}, delivery: {}, degrade: {}, ops: {} });
     expect(boardRules(board(), config)).toMatchObject({ ok: true });
     expect(boardRules(board(), config).warning).toBeUndefined();
     const doneOn = { ...config, watchdog: { ...config.watchdog, doneOnSessionEnd: true } };

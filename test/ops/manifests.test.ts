@@ -1,7 +1,10 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { dumpYaml, loadAllYaml } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments, stringify } from 'yaml';
+import { KUSTOMIZATIONS, renderKustomization } from '../support/manifests.js';
+import { tool } from '../support/tools.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const MANIFESTS = join(ROOT, 'manifests');
@@ -22,10 +25,12 @@ function loadYaml(path: string): Doc[] {
   });
 }
 
-const yamlFiles = walk(MANIFESTS).filter((p) => /\.ya?ml$/.test(p));
-const objects = yamlFiles
-  .filter((p) => !p.endsWith('kustomization.yaml'))
-  .flatMap((path) => loadYaml(path).map((doc) => ({ path, doc })));
+const kubectl = tool('kubectl', 'kubectl (its built-in kustomize renders the manifests)', ['version', '--client']);
+/** Kubernetes YAML (the Prometheus rule files under manifests/prometheus are not Kubernetes objects). */
+const yamlFiles = walk(MANIFESTS).filter((p) => /\.ya?ml$/.test(p) && !p.startsWith(join(MANIFESTS, 'prometheus')));
+/** What `kubectl apply -k` sends, per kustomization; the Prometheus overlay includes the base. */
+const rendered = new Map(KUSTOMIZATIONS.map((k) => [k, kubectl.available ? renderKustomization(k) : []]));
+const objects = [...rendered.get('manifests/overlays/prometheus')!].map((doc) => ({ path: join(ROOT, 'manifests/overlays/prometheus'), doc }));
 const find = (kind: string, name?: string): Doc[] =>
   objects.filter(({ doc }) => doc.kind === kind && (name === undefined || doc.metadata?.name === name)).map((o) => o.doc);
 const one = (kind: string, name?: string): Doc => {
@@ -34,7 +39,53 @@ const one = (kind: string, name?: string): Doc => {
   return found[0]!;
 };
 
-describe('kubernetes manifests', () => {
+/** Custom resources: no client-node model; their schema belongs to the Prometheus Operator's CRDs. */
+const CUSTOM = new Set(['monitoring.coreos.com/v1 ServiceMonitor', 'monitoring.coreos.com/v1 PrometheusRule']);
+const gvk = (doc: Doc) => `${doc.apiVersion} ${doc.kind}`;
+
+/** Paths present in `before` and missing (or changed) in `after`: what the typed model did not know. */
+function lostKeys(before: unknown, after: unknown, path = ''): string[] {
+  if (Array.isArray(before)) {
+    if (!Array.isArray(after)) return [path || '(root)'];
+    return before.flatMap((v, i) => lostKeys(v, after[i], `${path}[${i}]`));
+  }
+  if (before && typeof before === 'object') {
+    if (!after || typeof after !== 'object') return [path || '(root)'];
+    return Object.entries(before).flatMap(([k, v]) =>
+      k in (after as object) ? lostKeys(v, (after as Doc)[k], path ? `${path}.${k}` : k) : [path ? `${path}.${k}` : k],
+    );
+  }
+  return String(before) === String(after) ? [] : [`${path} (${String(before)} -> ${String(after)})`];
+}
+
+/** Through client-node's typed models and back (ObjectSerializer for the object's apiVersion and kind). */
+const roundTrip = (doc: Doc): Doc => parse(dumpYaml(loadAllYaml(stringify(doc))[0])) as Doc;
+
+describe.skipIf(kubectl.skip)('rendered manifests through @kubernetes/client-node', () => {
+  it.each(KUSTOMIZATIONS)('%s: every object round-trips through ObjectSerializer for its kind with no key lost', (dir) => {
+    kubectl.require();
+    const docs = rendered.get(dir)!;
+    expect(docs.length).toBeGreaterThan(5);
+    for (const doc of docs) {
+      const where = `${dir}: ${gvk(doc)} ${doc.metadata?.name}`;
+      if (CUSTOM.has(gvk(doc))) continue;
+      expect(lostKeys(doc, roundTrip(doc)), where).toEqual([]);
+      // The kind is really known to client-node: a key no Kubernetes type has is dropped on the way.
+      expect(lostKeys({ ...doc, notAField: true }, roundTrip({ ...doc, notAField: true })), where).toEqual(['notAField']);
+    }
+    // Only the operator overlay carries custom resources; the base applies to any cluster.
+    const custom = docs.filter((d) => CUSTOM.has(gvk(d))).map(gvk);
+    expect(custom.sort()).toEqual(dir === 'manifests/base' ? [] : [...CUSTOM].sort());
+  });
+
+  it('the round trip catches a misspelt field', () => {
+    const deployment = structuredClone(rendered.get('manifests/base')!.find((d) => d.kind === 'Deployment')!);
+    deployment.spec.template.spec.containers[0].securityContext.readOnlyRootFileSystem = true;
+    expect(lostKeys(deployment, roundTrip(deployment))).toEqual(['spec.template.spec.containers[0].securityContext.readOnlyRootFileSystem']);
+  });
+});
+
+describe.skipIf(kubectl.skip)('kubernetes manifests', () => {
   it('parse, and every object has apiVersion, kind and a name', () => {
     expect(objects.length).toBeGreaterThan(5);
     for (const { path, doc } of objects) {

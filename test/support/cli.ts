@@ -36,3 +36,13 @@ export function jsonLines(text: string): Record<string, unknown>[] {
     .filter((l) => l.trim())
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
+
+/** `export NAME='value'` lines → an env object (the quoting the CLI writes: single quotes, `'\''` inside). */
+export function parseExports(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const m = /^export ([A-Z_][A-Z0-9_]*)='(.*)'$/.exec(line.trim());
+    if (m) out[m[1]!] = m[2]!.replace(/'\\''/g, "'");
+  }
+  return out;
+}

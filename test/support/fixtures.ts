@@ -4,6 +4,8 @@ import {
   readStatus,
   setCondition,
   type Action,
+  type Approval,
+  type Board,
   type ChatMessage,
   type ExecApproval,
   type GatewayView,
@@ -34,7 +36,10 @@ export function task(over: Partial<Task> & { fields?: Record<string, unknown> } 
   };
 }
 
-export function gateway(sessions: Session[], extra: { approvals?: ExecApproval[]; history?: Record<string, ChatMessage[]>; startedAt?: number; synced?: boolean } = {}): GatewayView {
+export function gateway(
+  sessions: Session[],
+  extra: { approvals?: ExecApproval[]; history?: Record<string, ChatMessage[]>; openings?: Record<string, string | null>; startedAt?: number; synced?: boolean } = {},
+): GatewayView {
   const children = new Map<string, Session[]>();
   for (const s of sessions) if (s.spawnedBy) children.set(s.spawnedBy, [...(children.get(s.spawnedBy) ?? []), s]);
   return {
@@ -44,6 +49,7 @@ export function gateway(sessions: Session[], extra: { approvals?: ExecApproval[]
     children,
     execApprovals: extra.approvals ?? [],
     history: new Map(Object.entries(extra.history ?? {})),
+    openings: new Map(Object.entries(extra.openings ?? {})),
     usage: new Map(),
   };
 }
@@ -66,7 +72,7 @@ export function snapshot(t: Task, over: Partial<TaskSnapshot> = {}): TaskSnapsho
 /** Applies a pass's task patches the way the executor would (one merged write), returning the next task. */
 export function applyActions(t: Task, actions: Action[], now = NOW): Task {
   const patches = actions.filter((a): a is TaskPatchAction => a.type === 'task.patch');
-  const merged = mergeChanges(t, readStatus(t.fields), patches.map((p) => p.change), now, { conditionsBound: true });
+  const merged = mergeChanges(t, readStatus(t.fields), patches.map((p) => p.change), now, { conditionsBound: true, statusTextBound: true });
   if (!merged) return t;
   return { ...t, status: merged.status ?? t.status, fields: { ...t.fields, ...merged.fields }, updatedAt: now };
 }
@@ -75,4 +81,37 @@ export function withCondition(t: Task, type: string, status: 'True' | 'False', r
   const s = readStatus(t.fields);
   const next = setCondition(s.conditions.length ? s.conditions : emptyStatus().conditions, { type, status, reason }, at);
   return { ...t, fields: { ...t.fields, mc_conditions: { ...s, conditions: next.conditions } } };
+}
+
+/** A board with upstream's rule flags; `requireApprovalForDone` defaults to upstream's default (true). */
+export function board(over: Partial<Board> = {}): Board {
+  return {
+    id: 'b1',
+    name: 'b',
+    gatewayId: 'g',
+    requireApprovalForDone: true,
+    requireReviewBeforeDone: false,
+    blockStatusChangesWithPendingApproval: false,
+    commentRequiredForReview: false,
+    updatedAt: NOW - 60 * MIN,
+    ...over,
+  };
+}
+
+/** An approval linked to task t1; resolved at `at` unless pending. */
+export function approval(status: Approval['status'], at = NOW, id = 'ap1'): Approval {
+  return {
+    id,
+    boardId: 'b1',
+    actionType: 'task.done',
+    taskId: 't1',
+    taskIds: ['t1'],
+    taskTitles: [],
+    payload: { reason: 'sign-off' },
+    confidence: 90,
+    status,
+    agentId: null,
+    createdAt: at - 10 * MIN,
+    resolvedAt: status === 'pending' ? null : at,
+  };
 }

@@ -18,16 +18,18 @@ export function registerBootstrap(program: Command): void {
       const dryRun = !door.isOpen;
       const report = await runBootstrap(mc, DESIRED_FIELDS, config.mc.boardIds, { dryRun });
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify({ created: report.created, updated: report.updated, noop: report.noop, dryRun })}\n`);
+        process.stdout.write(`${JSON.stringify({ created: report.created, updated: report.updated, noop: report.noop, bound: report.bound, dryRun })}\n`);
         return;
       }
       for (const s of report.steps) {
-        if (s.op === 'create') process.stdout.write(`created  ${s.fieldKey} (${s.input.fieldType})\n`);
+        if (report.bound.includes(s.fieldKey)) process.stdout.write(`bound    ${s.fieldKey} (created meanwhile by another bootstrap)\n`);
+        else if (s.op === 'create') process.stdout.write(`created  ${s.fieldKey} (${s.input.fieldType})\n`);
         else if (s.op === 'update') process.stdout.write(`updated  ${s.fieldKey}: ${s.why.join(', ')}\n`);
         else process.stdout.write(`noop     ${s.fieldKey}\n`);
       }
       process.stdout.write(
-        `${dryRun ? '(dry run) ' : ''}created ${report.created.length}, updated ${report.updated.length}, noop ${report.noop.length}\n`,
+        `${dryRun ? '(dry run) ' : ''}created ${report.created.length}, updated ${report.updated.length}, noop ${report.noop.length}` +
+          `${report.bound.length > 0 ? `, bound ${report.bound.length}` : ''}\n`,
       );
     });
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { redactedConfig } from '../../config/index.js';
+import { allSources, redactedConfig } from '../../config/index.js';
 import { renderConfigReference } from '../../config/reference.js';
 import { loadOrExit, type GlobalFlags } from '../context.js';
 
@@ -12,7 +12,7 @@ export function registerConfig(program: Command): void {
     .action((opts: { reference?: boolean }, cmd: Command) => {
       if (opts.reference) return void process.stdout.write(renderConfigReference());
       const loaded = loadOrExit(cmd.optsWithGlobals<GlobalFlags>());
-      const out = { config: redactedConfig(loaded), sources: loaded.sources, files: loaded.files };
+      const out = { config: redactedConfig(loaded), sources: allSources(loaded), files: loaded.files };
       process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     });
 }

@@ -6,6 +6,7 @@ import type { MissionControlApi } from '../../clients/mission-control/api.js';
 import { nonceFor, refLine } from '../../model/discord-text.js';
 import { buildCostReport, costReportMessage, costReportText, type BoardTasks, type CostReport } from '../../../reconcilers/cost/report.js';
 import { CliExit, EXIT } from '../exit-codes.js';
+import { Progress } from '../progress.js';
 import { commandDoor, loadOrExit, loggerFor, missionControl, type GlobalFlags } from '../context.js';
 import { discordClient } from '../handlers.js';
 import type { EffectsDoor } from '../../runtime/effects/door.js';
@@ -42,7 +43,7 @@ async function post(config: Config, logger: Logger, door: EffectsDoor, report: C
   if (!client || !channelId) {
     throw new CliExit(EXIT.invalid, 'invalid configuration:\n  - --post needs DISCORD_BOT_TOKEN and MC_COST_CHANNEL (or MC_DISCORD_CHANNEL)');
   }
-  const message = costReportMessage(report);
+  const message = costReportMessage(report, config.discord.locale);
   const ref = refLine(message.idempotencyKey);
   const recent = await client.recent(channelId, 50);
   const earlier = recent.find((m) => m.content.split('\n').includes(ref));
@@ -66,15 +67,16 @@ export function registerCost(program: Command): void {
       // with --dry-run (global) or MC_DRY_RUN the door is shut: --post prints the message instead of posting it
       const { config } = loadOrExit(cmd.optsWithGlobals<GlobalFlags>());
       const logger = loggerFor(config);
-      if (config.mc.boardIds.length === 0) throw new CliExit(EXIT.invalid, 'invalid configuration:\n  - MC_BOARD_ID is not set');
       const door = commandDoor(config);
-      const mc = missionControl(config, logger, door);
+      const progress = Progress.for(config.loop.logFormat);
+      const mc = missionControl(config, logger, door, { progress });
       const boards: BoardTasks[] = [];
       for (const boardId of config.mc.boardIds) boards.push(await boardTasks(mc, boardId, logger));
+      progress.end();
       const report = buildCostReport({ boards, days, now: Date.now(), agents: config.agents, publicUrl: config.mc.publicUrl ?? null, top });
 
       let posted: PostResult | { dryRun: true; content: string } | undefined;
-      if (opts.post && !door.isOpen) posted = { dryRun: true, content: costReportMessage(report).content };
+      if (opts.post && !door.isOpen) posted = { dryRun: true, content: costReportMessage(report, config.discord.locale).content };
       else if (opts.post) posted = await post(config, logger, door, report);
 
       if (opts.json) {

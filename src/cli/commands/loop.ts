@@ -3,26 +3,34 @@ import type { Logger } from 'pino';
 import type { Config } from '../../config/index.js';
 import type { PassReport } from '../../runtime/controller.js';
 import type { LeaderElector } from '../../runtime/leader/index.js';
-import { planJsonLines, planTable } from '../../runtime/plan-printer.js';
+import { DESIRED_FIELDS } from '../../model/index.js';
+import { runBootstrap, type BootstrapStep } from '../../runtime/bootstrap.js';
+import { bootstrapRows, failureJsonLines, planJsonLines, planTable } from '../../runtime/plan-printer.js';
+import { Progress } from '../progress.js';
 import { composeController } from '../compose.js';
 import { degradeWiring } from '../degrade.js';
 import { EffectsDoor } from '../../runtime/effects/door.js';
 import { autoBootstrap, elector, runLoop } from '../run-loop.js';
 import { CliExit, EXIT } from '../exit-codes.js';
 import { loadOrExit, loggerFor, missionControl, type GlobalFlags } from '../context.js';
-import { embeddedEnv, startEmbedded, type Embedded } from '../embedded.js';
+import { startEmbedded, type Embedded } from '../embedded.js';
+import { demoEnv } from '../demo.js';
 import { gatewaySource } from '../gateway.js';
+
+/** A pass plus, when it only plans, the custom-field changes `run`/`once` would bootstrap before it. */
+type OnePass = PassReport & { bootstrap: BootstrapStep[] };
 
 /**
  * One pass. `plan` (and `once` in a dry run) shut the effects door; an applying `once` first takes the lock or
  * Lease, and finding it held is an error naming the holder (exit 4), never a silent "nothing done".
  */
-async function onePass(config: Config, logger: Logger, intent: 'apply' | 'plan'): Promise<PassReport> {
+async function onePass(config: Config, logger: Logger, intent: 'apply' | 'plan'): Promise<OnePass> {
   const applying = intent === 'apply' && !config.loop.dryRun;
   let leader: LeaderElector | null = null;
   const door = !applying ? EffectsDoor.closed(intent === 'plan' ? 'plan' : 'dry-run') : EffectsDoor.whileLeading(() => leader?.isLeader() ?? false);
+  const progress = Progress.for(config.loop.logFormat);
   // an unusable configuration exits 2 before the lock is touched
-  const mc = missionControl(config, logger, door);
+  const mc = missionControl(config, logger, door, { progress });
   leader = applying ? await elector(config, logger, () => undefined) : null;
   if (leader && !(await leader.tryAcquire())) {
     const holder = leader.describeHolder?.() ?? leader.currentHolder() ?? 'an unknown holder';
@@ -30,20 +38,41 @@ async function onePass(config: Config, logger: Logger, intent: 'apply' | 'plan')
   }
   try {
     await autoBootstrap(config, logger, mc, door);
+    // A plan before the first bootstrap would otherwise hide every concern that needs the missing fields.
+    const bootstrap = door.isOpen ? [] : (await runBootstrap(mc, DESIRED_FIELDS, config.mc.boardIds, { dryRun: true })).steps.filter((s) => s.op !== 'noop');
     const gateway = gatewaySource(config, logger, {}, false);
     try {
       const degrade = await degradeWiring(config, logger, door, { oneShot: true });
       await degrade.monitor.sampleOnce();
       if (door.isOpen) degrade.saveMachine();
       await degrade.inputs.refresh().catch((err: Error) => logger.warn({ err: err.message }, 'degrade inputs unavailable'));
-      const { controller } = composeController({ config, logger, mc, gateway, door, degrade });
-      return await controller.pass(door.isOpen ? 'apply' : 'plan');
+      const { controller } = composeController({
+        config,
+        logger,
+        mc,
+        gateway,
+        door,
+        degrade,
+        // planned as if bootstrapped, since `run`/`once` bootstrap first (MC_AUTO_BOOTSTRAP)
+        ...(config.mc.autoBootstrap ? { assumeBoundFields: bootstrap.map((s) => s.fieldKey) } : {}),
+      });
+      const report = await controller.pass(door.isOpen ? 'apply' : 'plan', (done, total) => progress.planned(done, total));
+      return { ...report, bootstrap };
     } finally {
+      progress.end();
       await gateway?.api.close();
     }
   } finally {
     await leader?.release();
   }
+}
+
+function printPlan(report: OnePass, config: Config, json: boolean | undefined): void {
+  const rows = [...bootstrapRows(report.bootstrap, config.mc.autoBootstrap), ...report.entries];
+  if (json) {
+    if (rows.length > 0) process.stdout.write(`${planJsonLines(rows)}\n`);
+    if (report.failures.length > 0) process.stdout.write(`${failureJsonLines(report.failures)}\n`);
+  } else process.stdout.write(`${planTable(rows, report.failures)}\n`);
 }
 
 interface PassOutcome {
@@ -93,10 +122,10 @@ export function registerLoop(program: Command): void {
     .action(async (opts: { json?: boolean; exitCode?: boolean }, cmd: Command) => {
       const { config } = loadOrExit(cmd.optsWithGlobals<GlobalFlags>());
       const report = await onePass(config, loggerFor(config), 'plan');
-      if (opts.json) {
-        if (report.entries.length > 0) process.stdout.write(`${planJsonLines(report.entries)}\n`);
-      } else process.stdout.write(`${planTable(report.entries)}\n`);
-      if (opts.exitCode && report.entries.length > 0) process.exitCode = EXIT.attention;
+      printPlan(report, config, opts.json);
+      // A key that could not be planned is never "nothing to do": the plan is incomplete.
+      if (report.failures.length > 0) process.exitCode = EXIT.failed;
+      else if (opts.exitCode && report.entries.length + report.bootstrap.length > 0) process.exitCode = EXIT.attention;
     });
 
   program
@@ -111,7 +140,8 @@ export function registerLoop(program: Command): void {
       if (opts.json) {
         if (report.entries.length > 0) process.stdout.write(`${planJsonLines(report.entries)}\n`);
         process.stdout.write(`${JSON.stringify({ outcome: { ...outcome, dryRun: config.loop.dryRun } })}\n`);
-      } else process.stdout.write(`${config.loop.dryRun ? planTable(report.entries) : summary(outcome)}\n`);
+      } else if (config.loop.dryRun) printPlan(report, config, false);
+      else process.stdout.write(`${summary(outcome)}\n`);
       for (const e of report.entries) if ('outcome' in e && e.outcome === 'failed') logger.error({ key: e.key, action: e.action }, `${e.action} failed: ${e.detail ?? 'error'}`);
       for (const f of outcome.failedKeys) logger.error({ key: f.key }, f.error);
       process.exitCode = outcome.exitCode;
@@ -127,22 +157,7 @@ export function registerLoop(program: Command): void {
       let env = process.env;
       if (opts.sandboxWhenUnconfigured && !process.env.MC_API_URL && !loadOrExit(flags).config.mc.apiUrl) {
         embedded = await startEmbedded({ seed: 'demo' });
-        // The demo shows the kit's behaviour: every active task watched, done tasks delivered.
-        env = {
-          MC_WATCHDOG_SCOPE: 'all',
-          MC_DELIVERY_BACKLOG: 'deliver',
-          // a demo must not fail because 8080/8081 are taken on a developer's machine
-          MC_PROBE_ADDR: '127.0.0.1:0',
-          MC_METRICS_ADDR: '127.0.0.1:0',
-          ...process.env,
-          ...embeddedEnv(embedded.info),
-          MC_STATE_DIR: process.env.MC_STATE_DIR ?? '.mc-controller/sandbox',
-        };
-        process.stderr.write(
-          `mc-controller: no MC_API_URL set, running against the embedded sandbox (Mission Control ${embedded.info.mcApiUrl}, board ${embedded.info.boardId}).\n` +
-            `  what it posted to Discord:  curl -s ${embedded.info.controlUrl}/discord/messages\n` +
-            `  change a session:           curl -s -X PUT ${embedded.info.controlUrl}/sessions/<key> -d '{"status":"done"}'   (see docs/sandbox.md)\n`,
-        );
+        env = demoEnv(embedded);
       }
       const { config } = loadOrExit(flags, env);
       const logger = loggerFor(config);

@@ -1,3 +1,5 @@
+import { redactUrlCredentials } from '../../config/index.js';
+
 /** One line of `mc-controller doctor`: a named, read-only check with what was seen and how to fix it. */
 export interface CheckResult {
   name: string;
@@ -19,7 +21,7 @@ export const skip = (name: string, detail: string): CheckResult => ({ name, ok: 
 /** Our clients already keep tokens out of their errors; this is the last guard before anything is printed. */
 export function scrubber(secrets: readonly (string | undefined)[]): (text: string) => string {
   const real = secrets.filter((s): s is string => typeof s === 'string' && s.length >= 4);
-  return (text) => real.reduce((acc, s) => acc.split(s).join('[redacted]'), text);
+  return (text) => redactUrlCredentials(real.reduce((acc, s) => acc.split(s).join('[redacted]'), text));
 }
 
 export function errorText(err: unknown): string {

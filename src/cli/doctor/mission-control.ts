@@ -3,7 +3,9 @@ import type { Config } from '../../config/index.js';
 import type { MissionControlApi } from '../../clients/mission-control/api.js';
 import { isMissionControlError } from '../../clients/mission-control/errors.js';
 import { DESIRED_FIELDS, type Board, type FieldDefinition } from '../../model/index.js';
+import { NOT_CONFIGURED } from '../context.js';
 import { errorText, fail, pass, skip, warn, type CheckResult } from './check.js';
+import { singleWriterCheck } from './writers.js';
 
 const BOOTSTRAP_HINT = 'run `mc-controller bootstrap` (creates, binds and repairs the controller fields; `--dry-run` shows what it would do)';
 
@@ -62,7 +64,7 @@ export async function missionControlChecks(config: Config, mc: MissionControlApi
       fail(
         'mission control',
         'not configured (MC_API_URL unset)',
-        'set MC_API_URL, MC_AUTH_TOKEN and MC_BOARD_ID, or api_url/board_id in config/mission-control-ids.json and auth_token in its .local.json',
+        NOT_CONFIGURED,
       ),
     ];
   }
@@ -109,5 +111,10 @@ export async function missionControlChecks(config: Config, mc: MissionControlApi
     results.push(fail('custom fields', errorText(err), reachHint(err)));
   }
   for (const board of boards) results.push(boardRules(board, config));
+  try {
+    results.push(await singleWriterCheck(mc, boards));
+  } catch (err) {
+    results.push(warn('single writer', `could not read recent comments: ${errorText(err)}`, reachHint(err)));
+  }
   return results;
 }

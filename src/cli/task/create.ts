@@ -25,6 +25,10 @@ export async function createTask(cli: TaskCli, o: CreateOptions): Promise<void> 
     estimate = Number(o.estimatedCost);
     if (!Number.isFinite(estimate) || estimate < 0) throw new CliExit(EXIT.invalid, `--estimated-cost must be a non-negative number of USD, got "${o.estimatedCost}"`);
   }
+  // Upstream does not check the assignee on create: the foreign key fails and it answers a bare 500.
+  if (assignedAgentId !== null && !(await cli.mc.listAgents()).some((a) => a.id === assignedAgentId)) {
+    throw new CliExit(EXIT.invalid, `agent not found: no agent ${assignedAgentId} in Mission Control (GET /agents)${o.assignee !== assignedAgentId ? ` for --assignee ${o.assignee}` : ''}`);
+  }
   const defs = await cli.mc.listFieldDefinitions();
   const bound = new Set(defs.filter((d) => d.boardIds.includes(cli.boardId)).map((d) => d.fieldKey));
   const needed = [CONDITIONS_FIELD, ...(estimate !== undefined ? [F.estimatedCost] : [])].filter((k) => !bound.has(k));

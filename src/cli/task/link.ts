@@ -1,6 +1,7 @@
 import { readStatus, TASK_STATUSES, type TaskStatus } from '../../model/index.js';
 import { linkAction } from '../../../reconcilers/session-link/index.js';
 import { CliExit, EXIT } from '../exit-codes.js';
+import { gatewayClient } from '../gateway.js';
 import { boardExecutor, printPlanned, write, type TaskCli } from './shared.js';
 
 export interface LinkOptions {
@@ -15,6 +16,7 @@ export async function linkTask(cli: TaskCli, taskId: string, sessionKey: string,
   if (!TASK_STATUSES.includes(status)) throw new CliExit(EXIT.invalid, `--status must be one of ${TASK_STATUSES.join(', ')}, got "${o.status}"`);
   if (!sessionKey.trim()) throw new CliExit(EXIT.invalid, 'the session key must not be empty');
   const { executor, task, boundFields } = await boardExecutor(cli, taskId);
+  await warnUnknownSession(cli, sessionKey.trim());
   const action = linkAction({
     reconciler: 'task-link',
     task,
@@ -39,4 +41,25 @@ export async function linkTask(cli: TaskCli, taskId: string, sessionKey: string,
   const [entry] = await executor.apply([action], ctx, now);
   if (o.json) write(JSON.stringify({ taskId, sessionKey, changed: entry?.outcome === 'applied', dryRun: false, diff: entry?.diff ?? [] }));
   else write(`linked ${taskId} to ${sessionKey}${entry?.summary ? ` (${entry.summary})` : ''}`);
+}
+
+/**
+ * A key the gateway does not list is most often a typo or a session on another gateway: say so, but still link
+ * (a session may be linked before it starts, and the watchdog reports it missing after its grace period).
+ */
+async function warnUnknownSession(cli: TaskCli, sessionKey: string): Promise<void> {
+  if (!cli.config.gateway.url || !cli.config.gateway.token) return;
+  const client = gatewayClient(cli.config, { reconnect: false, maxStartupRetries: 0 });
+  try {
+    await client.connect();
+    const { sessions } = await client.listSessions();
+    if (!sessions.some((s) => s.key === sessionKey))
+      process.stderr.write(
+        `mc-controller: warning: the gateway (${cli.config.gateway.url}) does not know session ${sessionKey}; linking anyway, check the key (the watchdog reports a missing session after MC_SESSION_MISSING_GRACE_SECONDS)\n`,
+      );
+  } catch (err) {
+    process.stderr.write(`mc-controller: warning: could not ask the gateway about ${sessionKey}: ${(err as Error).message}\n`);
+  } finally {
+    await client.close().catch(() => undefined);
+  }
 }

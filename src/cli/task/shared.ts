@@ -27,7 +27,6 @@ export function taskCli(flags: GlobalFlags): TaskCli {
   const door = commandDoor(config);
   const mc = missionControl(config, logger, door);
   const boards = config.mc.boardIds;
-  if (boards.length === 0) throw new CliExit(EXIT.invalid, 'no board configured: set MC_BOARD_ID or pass --board <id>');
   if (boards.length > 1) throw new CliExit(EXIT.invalid, `several boards configured (${boards.join(', ')}): pick one with --board <id>`);
   return { config, logger, mc, door, boardId: boards[0]! };
 }

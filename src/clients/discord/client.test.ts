@@ -70,6 +70,20 @@ describe('DiscordClient against the sandbox Discord', () => {
     expect(recent.map((m) => m.id)).toContain(msg.id);
   });
 
+  it('sends no ANSI escape, control character or bidi override, whatever the caller passed', async () => {
+    const nonce = nonceFor('k-invisible');
+    await client().post({
+      channelId: channel(),
+      content: 'Resultado: \u001b[31mfailed\u001b[0m\u0007 report\u202etxt.exe',
+      embeds: [{ description: '\u2066more\u2069\u0000 text' }],
+      nonce,
+    });
+    const post = seen.find((s) => s.method === 'POST')!.body as { content: string; embeds: { description: string }[] };
+    expect(post.content).toBe('Resultado: failed reporttxt.exe');
+    expect(post.embeds[0]!.description).toBe('more text');
+    expect((await stored()).find((m) => m.nonce === nonce)?.content).toBe('Resultado: failed reporttxt.exe');
+  });
+
   it('a retried nonce yields the first message, not a second one', async () => {
     const c = client();
     const before = await stats();

@@ -1,6 +1,6 @@
 import type { REST, RateLimitData } from '@discordjs/rest';
 import type { Logger } from 'pino';
-import { CONTENT_LIMIT, EMBED_DESCRIPTION_LIMIT, NONCE_LIMIT } from '../../model/discord-text.js';
+import { CONTENT_LIMIT, EMBED_DESCRIPTION_LIMIT, NONCE_LIMIT, stripInvisible } from '../../model/discord-text.js';
 import type { DiscordApi, DiscordCallOptions, DiscordMessage, DiscordPostInput } from './api.js';
 import {
   DiscordApiError,
@@ -79,9 +79,10 @@ export class DiscordClient implements DiscordApi {
   async post(input: DiscordPostInput, opts?: DiscordCallOptions): Promise<DiscordMessage> {
     const route = `POST /channels/${input.channelId}/messages`;
     checkLimits(input, route);
+    // the one door every message goes through: whatever a planner forgot, no terminal or bidi control reaches Discord
     const body = {
-      content: input.content,
-      ...(input.embeds && input.embeds.length > 0 ? { embeds: input.embeds } : {}),
+      content: stripInvisible(input.content),
+      ...(input.embeds && input.embeds.length > 0 ? { embeds: input.embeds.map((e) => ({ ...e, description: stripInvisible(e.description) })) } : {}),
       // agent output must never ping anyone, whatever it contains
       allowed_mentions: { parse: [] },
       nonce: input.nonce,

@@ -111,6 +111,15 @@ describe('GatewayClient against the simulator', () => {
     expect(await c.sessionUsage('agent:main:u')).toEqual({ key: 'agent:main:u', totalCostUsd: 0.5, inputTokens: 10, outputTokens: 2, fresh: true });
   });
 
+  it('reads an absurd usage cost (1e308) as no cost rather than a number that sums to Infinity', async () => {
+    const { sim, control } = await simWithControl();
+    await control('PUT', `/sessions/${encodeURIComponent('agent:main:wild')}`, { status: 'done', usage: { costUsd: 1e308, inputTokens: 10, outputTokens: 2 } });
+    const c = client(sim);
+    await c.connect();
+    await c.sessionUsage('agent:main:wild');
+    expect(await c.sessionUsage('agent:main:wild')).toMatchObject({ totalCostUsd: null, inputTokens: 10, fresh: true });
+  });
+
   it('receives exec approval events and lists approvals when it holds operator.admin', async () => {
     const { sim, control } = await simWithControl();
     const seen: [ExecApproval, boolean][] = [];

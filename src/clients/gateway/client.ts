@@ -21,6 +21,8 @@ export interface GatewayClientOptions {
   logger?: Logger;
   /** reconnect after an unexpected drop (default true) */
   reconnect?: boolean;
+  /** subscribe to sessions.changed on connect (default true); a one-shot pass has no use for pushes */
+  subscribe?: boolean;
   /** least privilege by default; `operator.approvals` is what `exec.approval.list` requires (§4) */
   scopes?: readonly string[];
   /** backoff bounds for reconnects (full jitter) */
@@ -64,6 +66,8 @@ export class GatewayClient implements GatewayApi {
   private readonly log: Logger;
   private readonly requestTimeoutMs: number;
   private readonly backoff: { baseMs: number; maxMs: number };
+  /** inbound bytes over every connection (answers, pushes, ticks): what reading the gateway costs */
+  readonly stats = { bytesReceived: 0 };
 
   constructor(private readonly opts: GatewayClientOptions) {
     this.log = (opts.logger ?? pino({ level: 'silent' })).child({ peer: 'gateway' });
@@ -117,6 +121,7 @@ export class GatewayClient implements GatewayApi {
       onEvent: (event, payload) => this.onEvent(event, payload),
       onClose: (error) => this.onConnectionClosed(connection, error),
       onProblem: (message) => this.log.warn(message),
+      onFrame: (bytes) => (this.stats.bytesReceived += bytes),
     });
     if (this.closing) {
       await connection.close();
@@ -130,7 +135,7 @@ export class GatewayClient implements GatewayApi {
     const missing = (this.opts.scopes ?? DEFAULT_SCOPES).filter((scope) => !info.scopes.includes(scope));
     if (missing.length > 0) this.log.warn({ missing }, 'gateway granted fewer scopes than requested');
     this.log.info({ protocol: info.protocol, serverVersion: info.serverVersion, bootChanged }, 'gateway connected');
-    await this.subscribe(connection);
+    if (this.opts.subscribe !== false) await this.subscribe(connection);
     this.opts.events?.onHello?.(info, bootChanged);
     return info;
   }

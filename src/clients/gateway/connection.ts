@@ -19,6 +19,8 @@ export interface ConnectionOptions {
   onClose(error: Error | null): void;
   /** parse failures of inbound frames: one line each */
   onProblem(message: string): void;
+  /** size of every inbound frame (what the gateway sends us costs it too) */
+  onFrame?(bytes: number): void;
 }
 
 interface Waiter {
@@ -46,7 +48,11 @@ export class GatewayConnection {
   private constructor(private readonly opts: ConnectionOptions) {
     // no `origin` option: a browser Origin header would clear our scopes (§4)
     this.ws = new WebSocket(opts.url, { handshakeTimeout: opts.requestTimeoutMs, maxPayload: 64 * 1024 * 1024 });
-    this.ws.on('message', (data) => this.onMessage(data.toString()));
+    this.ws.on('message', (data) => {
+      const text = data.toString();
+      opts.onFrame?.(Buffer.byteLength(text));
+      this.onMessage(text);
+    });
     this.ws.on('error', (error) => {
       this.closeError ??= new GatewayError({ code: 'DISCONNECTED', message: scrubSecret(error.message, opts.token) });
     });

@@ -1,6 +1,6 @@
 /** Gateway payloads → the shared model (src/model/session.ts). Pure functions, no I/O. */
 import type { z } from 'zod';
-import type { ChatMessage, ExecApproval, Session, SessionUsage } from '../../model/index.js';
+import { plausibleCost, type ChatMessage, type ExecApproval, type Session, type SessionUsage } from '../../model/index.js';
 import { ApprovalRecord, HistoryMessage, SessionRow, SessionsUsageResult } from './schemas.js';
 
 /** zod issues as one short line, for "skipped a malformed item" logs */
@@ -100,7 +100,7 @@ export function parseUsage(key: string, raw: unknown): { ok: true; usage: Sessio
     ok: true,
     usage: {
       key,
-      totalCostUsd: totals?.totalCost ?? null,
+      totalCostUsd: plausibleCost(totals?.totalCost),
       inputTokens: totals?.input ?? null,
       outputTokens: totals?.output ?? null,
       fresh: !refreshing && totals !== null,

@@ -24,7 +24,7 @@ afterEach(async () => {
   handle = undefined;
 });
 
-async function serve(handler: Handler): Promise<{ transport: HttpTransport; urls: string[] }> {
+async function serve(handler: Handler, tuning: { timeoutMs?: number; streamConnectTimeoutMs?: number } = {}): Promise<{ transport: HttpTransport; urls: string[] }> {
   const urls: string[] = [];
   server = createServer((req, res) => {
     urls.push(req.url ?? '');
@@ -33,7 +33,7 @@ async function serve(handler: Handler): Promise<{ transport: HttpTransport; urls
   await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   dispatcher = new Agent();
-  const transport = new HttpTransport({ baseUrl: `http://127.0.0.1:${port}/api/v1`, dispatcher, timeoutMs: 2_000 });
+  const transport = new HttpTransport({ baseUrl: `http://127.0.0.1:${port}/api/v1`, dispatcher, timeoutMs: 2_000, ...tuning });
   return { transport, urls };
 }
 
@@ -52,6 +52,34 @@ async function until(check: () => boolean, ms = 5_000): Promise<void> {
 const fast = { backoff: { baseMs: 20, capMs: 50 }, minDelayMs: 5 };
 
 describe('openSseStream', () => {
+  it('waits for headers held back until the first ping (a buffering proxy) longer than the request timeout', async () => {
+    // headers only with the first byte, as a buffering proxy sends them on a quiet board (the ping)
+    const { transport, urls } = await serve(
+      (_req, res) => {
+        setTimeout(() => {
+          sseHead(res);
+          res.write(': ping\n\n');
+        }, 900);
+      },
+      { timeoutMs: 300, streamConnectTimeoutMs: 3_000 },
+    );
+    const errors: Error[] = [];
+    let connected = 0;
+    handle = openSseStream({ transport, path: '/stream', query: () => ({}), onMessage: () => undefined, onError: (e) => errors.push(e), onConnect: () => connected++, ...fast });
+    await until(() => connected === 1);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(errors).toEqual([]);
+    expect(urls).toHaveLength(1);
+  });
+
+  it('still gives up on headers that never come, after the stream connect timeout', async () => {
+    const { transport } = await serve(() => undefined, { timeoutMs: 5_000, streamConnectTimeoutMs: 300 });
+    const errors: Error[] = [];
+    handle = openSseStream({ transport, path: '/stream', query: () => ({}), onMessage: () => undefined, onError: (e) => errors.push(e), ...fast });
+    await until(() => errors.length > 0, 3_000);
+    expect((errors[0] as HttpError).kind).toBe('timeout');
+  });
+
   it('parses events split across chunks, reconnects after the server closes, and asks for a fresh query', async () => {
     const { transport, urls } = await serve((_req, res, n) => {
       sseHead(res);

@@ -56,6 +56,11 @@ export interface HttpTransportOptions {
   timeoutMs?: number;
   /** retries after the first attempt, idempotent methods only; default 4 */
   retries?: number;
+  /**
+   * until a stream's headers arrive; default 30 000. Longer than the peer's keep-alive ping (15 s upstream): a
+   * buffering proxy holds the headers until the first byte, which on a quiet board is that ping.
+   */
+  streamConnectTimeoutMs?: number;
   backoff?: BackoffPolicy;
   /** a Retry-After longer than this is not waited for: the error is thrown instead; default 60 000 */
   maxRetryAfterMs?: number;
@@ -125,11 +130,15 @@ class AttemptTimeout extends Error {
   }
 }
 
+/** Twice Mission Control's 15 s stream ping: the first byte of a quiet stream arrives within it. */
+export const DEFAULT_STREAM_CONNECT_TIMEOUT_MS = 30_000;
+
 export class HttpTransport {
   readonly baseUrl: string;
   private readonly headers: Record<string, string>;
   private readonly timeoutMs: number;
   private readonly retries: number;
+  private readonly streamConnectTimeoutMs: number;
   private readonly backoff: BackoffPolicy;
   private readonly maxRetryAfterMs: number;
   private readonly dispatcher: Dispatcher;
@@ -148,6 +157,7 @@ export class HttpTransport {
     };
     this.timeoutMs = opts.timeoutMs ?? 10_000;
     this.retries = Math.max(0, opts.retries ?? 4);
+    this.streamConnectTimeoutMs = opts.streamConnectTimeoutMs ?? DEFAULT_STREAM_CONNECT_TIMEOUT_MS;
     this.backoff = opts.backoff ?? { baseMs: 250, capMs: 8_000 };
     this.maxRetryAfterMs = opts.maxRetryAfterMs ?? 60_000;
     this.dispatcher = opts.dispatcher ?? sharedAgent();
@@ -271,7 +281,8 @@ export class HttpTransport {
   }
 
   /**
-   * Opens a long-lived GET (SSE). Only the headers are under the timeout; the body may stay open
+   * Opens a long-lived GET (SSE). Only the headers are under a timeout (`streamConnectTimeoutMs`, not the
+   * request timeout); the body may stay open
    * as long as a chunk arrives within `idleTimeoutMs` (servers send keep-alive comments).
    * Non-2xx answers throw the peer's error; counted in stats like any request.
    */
@@ -285,7 +296,7 @@ export class HttpTransport {
     const relPath = `${path}${buildQuery(query)}`;
     this.counters.requests++;
     const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(new AttemptTimeout(this.timeoutMs)), this.timeoutMs);
+    const timer = setTimeout(() => deadline.abort(new AttemptTimeout(this.streamConnectTimeoutMs)), this.streamConnectTimeoutMs);
     const base: HttpFailure = {
       kind: 'network',
       status: null,
@@ -303,7 +314,7 @@ export class HttpTransport {
         headers: { ...this.headers, accept: 'text/event-stream', 'cache-control': 'no-cache' },
         dispatcher: this.dispatcher,
         signal: AbortSignal.any([signal, deadline.signal]),
-        headersTimeout: this.timeoutMs,
+        headersTimeout: this.streamConnectTimeoutMs,
         bodyTimeout: idleTimeoutMs,
       });
     } catch (err) {

@@ -1,4 +1,5 @@
 import type { Approval, ApprovalStatus, Board, FieldDefinition, FieldType, Task, TaskComment, TaskStatus } from '../../model/index.js';
+import type { AgentSummary } from './schema.js';
 
 /** The Mission Control calls the controller makes (see shared/reference/mission-control-api.md). */
 
@@ -49,7 +50,7 @@ export interface Page<T> {
 
 /** A row the boundary could not validate: skipped by the caller with one log line. */
 export interface Rejected {
-  kind: 'task' | 'approval' | 'comment' | 'field' | 'board';
+  kind: 'task' | 'approval' | 'comment' | 'field' | 'board' | 'agent';
   id: string | null;
   problem: string;
 }
@@ -82,6 +83,8 @@ export interface ApprovalStreamEvent {
 export interface MissionControlApi {
   getBoard(boardId: string): Promise<Board>;
   listBoards(): Promise<Board[]>;
+  /** the organisation's agents (every page): `task create --assignee` checks the id exists */
+  listAgents(): Promise<AgentSummary[]>;
   /** every page (limit 200), optionally filtered by statuses */
   listTasks(boardId: string, opts?: { statuses?: TaskStatus[] }): Promise<Listed<Task>>;
   createTask(boardId: string, input: TaskCreateInput): Promise<Task>;
@@ -93,7 +96,8 @@ export interface MissionControlApi {
   createFieldDefinition(input: FieldDefinitionInput): Promise<FieldDefinition>;
   updateFieldDefinition(id: string, input: Partial<Omit<FieldDefinitionInput, 'fieldKey'>>): Promise<FieldDefinition>;
   /** every page */
-  listApprovals(boardId: string, opts?: { status?: ApprovalStatus }): Promise<Listed<Approval>>;
+  /** `createdSince` (epoch ms): the caller needs no approval created before it, so paging may stop there */
+  listApprovals(boardId: string, opts?: { status?: ApprovalStatus; createdSince?: number }): Promise<Listed<Approval>>;
   createApproval(boardId: string, input: ApprovalCreateInput): Promise<Approval>;
   updateApproval(boardId: string, approvalId: string, status: ApprovalStatus): Promise<Approval>;
   /** SSE; reconnects with `since` and dedupes replays itself */

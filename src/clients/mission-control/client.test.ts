@@ -320,6 +320,21 @@ describe('writes', () => {
     expect(mc.stats).toMatchObject({ requests: 3, writes: 2 });
   });
 
+  // Issue 12 item 2: a board's resolved approvals only grow; a waiting task needs none older than itself.
+  it('approvals: createdSince stops paging once a page reaches past it (newest first upstream)', async () => {
+    const at = (i: number) => new Date(Date.UTC(2026, 2, 10) - i * 60_000).toISOString().replace('Z', '');
+    const rows = Array.from({ length: 600 }, (_, i) => ({
+      id: `ap${i}`, board_id: 'b1', action_type: 'x', task_id: 't1', task_ids: ['t1'], task_titles: [], payload: { reason: 'r' },
+      confidence: 50, status: 'approved', agent_id: null, created_at: at(i), resolved_at: at(i),
+    }));
+    route('GET', '/boards/b1/approvals', paged(rows));
+    const since = Date.UTC(2026, 2, 10) - 250 * 60_000;
+    const listed = await client().listApprovals('b1', { status: 'approved', createdSince: since });
+    expect(listed.requests).toBe(2);
+    expect(listed.items.filter((a) => a.createdAt >= since)).toHaveLength(251);
+    expect((await client().listApprovals('b1', { status: 'approved' })).requests).toBe(3);
+  });
+
   it('boards: get and list', async () => {
     const board = { id: 'b1', name: 'Main', gateway_id: null, require_approval_for_done: false, updated_at: '2026-03-01T00:00:00' };
     route('GET', '/boards/b1', () => ({ status: 200, body: board }));

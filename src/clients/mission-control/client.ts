@@ -20,7 +20,9 @@ import type {
 } from './api.js';
 import { MissionControlError } from './errors.js';
 import {
+  AgentReadSchema,
   ApprovalReadSchema,
+  type AgentSummary,
   BoardReadSchema,
   FieldDefinitionReadSchema,
   PageEnvelopeSchema,
@@ -43,6 +45,8 @@ export interface MissionControlClientOptions {
   timeoutMs?: number;
   /** retries of idempotent requests (GET/PUT/DELETE) only; default 4 */
   retries?: number;
+  /** until an SSE stream's headers arrive (MC_STREAM_CONNECT_TIMEOUT_MS); default 30 000 */
+  streamConnectTimeoutMs?: number;
   logger?: Logger;
   dispatcher?: Dispatcher;
   userAgent?: string;
@@ -52,6 +56,8 @@ export interface MissionControlClientOptions {
   maxPages?: number;
   /** reconnect timing of the SSE streams */
   stream?: StreamTuning;
+  /** called after each page of a listing (progress of a long read on a terminal) */
+  onPage?: (page: { path: string; rows: number; total: number }) => void;
   /** aborting it cancels every request in flight and later (the shutdown's drain deadline) */
   signal?: AbortSignal;
 }
@@ -70,9 +76,11 @@ export class MissionControlClient implements MissionControlApi {
   private readonly log: Logger | undefined;
   private readonly maxPages: number;
   private readonly streamTuning: StreamTuning;
+  private readonly onPage: MissionControlClientOptions['onPage'];
 
   constructor(opts: MissionControlClientOptions) {
     this.log = opts.logger;
+    this.onPage = opts.onPage;
     this.maxPages = opts.maxPages ?? 1_000;
     this.streamTuning = opts.stream ?? {};
     this.http = new HttpTransport({
@@ -80,6 +88,7 @@ export class MissionControlClient implements MissionControlApi {
       headers: { authorization: `Bearer ${opts.token}` },
       timeoutMs: opts.timeoutMs ?? 10_000,
       retries: opts.retries ?? 4,
+      ...(opts.streamConnectTimeoutMs !== undefined ? { streamConnectTimeoutMs: opts.streamConnectTimeoutMs } : {}),
       backoff: opts.backoff,
       dispatcher: opts.dispatcher,
       logger: opts.logger,
@@ -102,6 +111,11 @@ export class MissionControlClient implements MissionControlApi {
 
   async listBoards(): Promise<Board[]> {
     return this.skipRejected(await this.pages('/boards', {}, BoardReadSchema, 'board'));
+  }
+
+  /** every agent of the organisation (upstream: admin route; the local token qualifies) */
+  async listAgents(): Promise<AgentSummary[]> {
+    return this.skipRejected(await this.pages('/agents', {}, AgentReadSchema, 'agent'));
   }
 
   // ---- tasks and comments ----
@@ -200,8 +214,11 @@ export class MissionControlClient implements MissionControlApi {
 
   // ---- approvals ----
 
-  async listApprovals(boardId: string, opts: { status?: ApprovalStatus } = {}): Promise<Listed<Approval>> {
-    return this.pages(`/boards/${seg(boardId)}/approvals`, { status: opts.status }, ApprovalReadSchema, 'approval');
+  async listApprovals(boardId: string, opts: { status?: ApprovalStatus; createdSince?: number } = {}): Promise<Listed<Approval>> {
+    // newest first upstream (created_at DESC): once a page reaches past `createdSince`, later pages are older still
+    const since = opts.createdSince;
+    const enough = since === undefined ? undefined : (page: Approval[]) => page.some((a) => a.createdAt < since);
+    return this.pages(`/boards/${seg(boardId)}/approvals`, { status: opts.status }, ApprovalReadSchema, 'approval', enough);
   }
 
   async createApproval(boardId: string, input: ApprovalCreateInput): Promise<Approval> {
@@ -266,6 +283,8 @@ export class MissionControlClient implements MissionControlApi {
     query: Record<string, QueryValue>,
     schema: z.ZodType<T>,
     kind: Rejected['kind'],
+    /** stop after a page for which this holds (a sorted list that already reached what the caller needs) */
+    enough?: (page: T[]) => boolean,
   ): Promise<Listed<T>> {
     const items: T[] = [];
     const rejected: Rejected[] = [];
@@ -293,7 +312,8 @@ export class MissionControlClient implements MissionControlApi {
         fresh++;
       }
       rejected.push(...parsed.rejected);
-      if (rows.length === 0) break;
+      this.onPage?.({ path, rows: items.length, total: page.data.total });
+      if (rows.length === 0 || enough?.(parsed.items)) break;
       offset += rows.length;
       if (offset >= page.data.total) break;
       if (fresh === 0 && parsed.rejected.length === 0) {

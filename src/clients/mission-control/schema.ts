@@ -176,6 +176,17 @@ export const BoardReadSchema = z
     }),
   );
 
+/** An agent of `GET /agents`: only what `task create --assignee` checks. */
+export interface AgentSummary {
+  id: string;
+  name: string;
+  boardId: string | null;
+}
+
+export const AgentReadSchema = z
+  .looseObject({ id, name: z.string(), board_id: nullableId })
+  .transform((a): AgentSummary => ({ id: a.id, name: a.name, boardId: a.board_id }));
+
 /** `{items,total,limit,offset}`; the items are validated one by one so one bad row cannot sink the page */
 export const PageEnvelopeSchema = z.looseObject({
   items: z.array(z.unknown()),

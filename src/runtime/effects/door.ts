@@ -115,6 +115,7 @@ export class EffectsDoor {
 const MC_READS = [
   'getBoard',
   'listBoards',
+  'listAgents',
   'listTasks',
   'listComments',
   'listFieldDefinitions',

@@ -53,6 +53,16 @@ describe('process.kill handler on real child processes', () => {
     expect(out.detail).toBe(`${victim.child.pid}:terminated`);
   });
 
+  it('logs each process by its command line, not only its pid', async () => {
+    const victim = await idle('mc-h4-logged', `${READY}setInterval(()=>{},1000)`);
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) });
+    await makeKillHandler({ send })(kill([victim]), { logger });
+    const line = lines.find((l) => l.msg === 'kill allowlist applied');
+    expect(line?.processes).toEqual([{ pid: victim.child.pid, command: victim.command, outcome: 'terminated' }]);
+    expect(victim.command).toContain('mc-h4-logged');
+  });
+
   it('SIGKILLs a survivor after the grace period', async () => {
     const stubborn = await idle('mc-h4-stubborn', `process.on('SIGTERM',()=>{});${READY}setInterval(()=>{},1000)`);
     const started = Date.now();

@@ -43,17 +43,17 @@ export function makeKillHandler(opts: KillHandlerOptions): EffectHandler<KillAct
   };
 
   return async (action, ctx) => {
-    const report: string[] = [];
+    const report: { pid: number; outcome: string }[] = [];
     const termed: KillAction['targets'] = [];
     for (const t of action.targets) {
       const v = await check(t.pid, t.command);
       if (v !== 'ok') {
-        report.push(`${t.pid}:${v}`);
+        report.push({ pid: t.pid, outcome: v });
         continue;
       }
       const r = opts.send(t.pid, 'SIGTERM');
       if (r === 'sent') termed.push(t);
-      else report.push(`${t.pid}:${r}`);
+      else report.push({ pid: t.pid, outcome: r });
     }
 
     const deadline = Date.now() + action.graceMs;
@@ -66,23 +66,26 @@ export function makeKillHandler(opts: KillHandlerOptions): EffectHandler<KillAct
       await sleep(Math.min(pollMs, Math.max(1, deadline - Date.now())));
     }
     const exited = termed.filter((t) => !alive.includes(t));
-    for (const t of exited) report.push(`${t.pid}:terminated`);
+    for (const t of exited) report.push({ pid: t.pid, outcome: 'terminated' });
 
     let killed = 0;
     for (const t of alive) {
       const v = await check(t.pid, t.command);
       if (v !== 'ok') {
-        report.push(`${t.pid}:${v === 'gone' ? 'terminated' : v}`);
+        report.push({ pid: t.pid, outcome: v === 'gone' ? 'terminated' : v });
         continue;
       }
       const r = opts.send(t.pid, 'SIGKILL');
-      report.push(`${t.pid}:${r === 'sent' ? 'killed' : r}`);
+      report.push({ pid: t.pid, outcome: r === 'sent' ? 'killed' : r });
       if (r === 'sent') killed++;
     }
 
-    const detail = report.join(' ');
-    ctx.logger.warn({ reconciler: action.reconciler, result: detail }, 'kill allowlist applied');
-    if (termed.length === 0) return { outcome: action.targets.length > 0 && report.some((r) => r.endsWith('denied')) ? 'failed' : 'skipped', detail };
+    const detail = report.map((r) => `${r.pid}:${r.outcome}`).join(' ');
+    // each target by its (redacted) command line too: the log says what was killed, not only a pid
+    const commands = new Map(action.targets.map((t) => [t.pid, t.command]));
+    const processes = report.map((r) => ({ ...r, command: commands.get(r.pid) ?? null }));
+    ctx.logger.warn({ reconciler: action.reconciler, result: detail, processes }, 'kill allowlist applied');
+    if (termed.length === 0) return { outcome: action.targets.length > 0 && report.some((r) => r.outcome.endsWith('denied')) ? 'failed' : 'skipped', detail };
     return { outcome: 'applied', detail: killed > 0 ? `${detail} (SIGKILL after ${action.graceMs} ms)` : detail };
   };
 }

@@ -54,7 +54,7 @@ describe('probe server', () => {
     ready = false;
     const notReady = await fetch(`${probe.url}/readyz`);
     expect(notReady.status).toBe(503);
-    expect((await notReady.json()).checks[0]).toMatchObject({ ok: false, detail: 'stale' });
+    expect(((await notReady.json()) as { checks: unknown[] }).checks[0]).toMatchObject({ ok: false, detail: 'stale' });
 
     expect((await fetch(`${probe.url}/other`)).status).toBe(404);
     expect((await fetch(`${probe.url}/healthz`, { method: 'POST' })).status).toBe(405);
@@ -72,7 +72,7 @@ describe('probe server', () => {
     servers.push(probe);
     const res = await fetch(`${probe.url}/readyz`);
     expect(res.status).toBe(503);
-    expect((await res.json()).checks[0]).toMatchObject({ name: 'readiness', ok: false, detail: 'store not built' });
+    expect(((await res.json()) as { checks: unknown[] }).checks[0]).toMatchObject({ name: 'readiness', ok: false, detail: 'store not built' });
   });
 });
 
@@ -138,6 +138,15 @@ describe('metrics', () => {
     // No per-task labels ever reach the exposition.
     expect(text).not.toMatch(/task\/b\/t|task_id|taskId/);
     expect((await fetch(`${server.url}/`)).status).toBe(404);
+    // only GET and HEAD read metrics; anything else is 405 with Allow, and HEAD has no body
+    for (const method of ['POST', 'PUT', 'DELETE', 'PATCH']) {
+      const refused = await fetch(`${server.url}/metrics`, { method });
+      expect(refused.status, method).toBe(405);
+      expect(refused.headers.get('allow'), method).toBe('GET, HEAD');
+    }
+    const head = await fetch(`${server.url}/metrics`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe('');
   });
 
   it('keeps registries separate per controller', async () => {

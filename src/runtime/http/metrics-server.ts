@@ -11,6 +11,10 @@ export function startMetricsServer(opts: { addr?: string; registry: Registry }):
       sendJson(res, 404, { error: 'not found', paths: ['/metrics'] });
       return;
     }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      sendJson(res, 405, { error: 'method not allowed' }, { allow: 'GET, HEAD' });
+      return;
+    }
     const body = await opts.registry.metrics();
     res.writeHead(200, { 'content-type': opts.registry.contentType });
     res.end(body);

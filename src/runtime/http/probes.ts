@@ -23,6 +23,8 @@ export interface ProbeServerOptions {
   heartbeat: () => number;
   /** heartbeat older than this → /healthz 503 */
   maxHeartbeatAgeMs: number;
+  /** what the process is doing while it starts (e.g. waiting for a peer), shown in /healthz; ok false → 503 */
+  startup?: () => { ok: boolean; phase: string; detail?: string };
   readiness: () => ReadinessReport | Promise<ReadinessReport>;
   now?: () => number;
 }
@@ -34,13 +36,18 @@ export function startProbeServer(opts: ProbeServerOptions): Promise<RunningServe
   return serve(opts.addr ?? DEFAULT_PROBE_ADDR, async (req, res) => {
     const path = new URL(req.url ?? '/', 'http://probe').pathname;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      sendJson(res, 405, { error: 'method not allowed' });
+      sendJson(res, 405, { error: 'method not allowed' }, { allow: 'GET, HEAD' });
       return;
     }
     if (path === '/healthz' || path === '/livez') {
       const ageMs = Math.max(0, now() - opts.heartbeat());
-      const ok = ageMs <= opts.maxHeartbeatAgeMs;
-      sendJson(res, ok ? 200 : 503, { ok, heartbeatAgeSeconds: Math.round(ageMs / 100) / 10 });
+      const startup = opts.startup?.();
+      const ok = ageMs <= opts.maxHeartbeatAgeMs && (startup?.ok ?? true);
+      sendJson(res, ok ? 200 : 503, {
+        ok,
+        heartbeatAgeSeconds: Math.round(ageMs / 100) / 10,
+        ...(startup ? { phase: startup.phase, ...(startup.detail ? { detail: startup.detail } : {}) } : {}),
+      });
       return;
     }
     if (path === '/readyz') {

@@ -9,6 +9,8 @@ export interface SourceFreshness {
   /** epoch ms of the last successful sync, null before the first */
   lastSuccessAt: () => number | null;
   maxAgeMs: number;
+  /** why the source has not synced (yet), shown instead of a bare "not synced yet" */
+  waitingFor?: () => string | undefined;
 }
 
 export interface ReadinessInputs {
@@ -36,7 +38,7 @@ export function buildReadiness(inputs: ReadinessInputs): () => ReadinessReport {
     for (const source of inputs.sources) {
       const last = source.lastSuccessAt();
       if (last === null) {
-        checks.push({ name: `sync:${source.name}`, ok: false, detail: 'not synced yet' });
+        checks.push({ name: `sync:${source.name}`, ok: false, detail: source.waitingFor?.() ?? 'not synced yet' });
         continue;
       }
       const ageMs = now() - last;

@@ -68,6 +68,20 @@ describe('control API', () => {
     expect((await control(sandbox.info, 'PUT', '/faults', { mc: { errorRate: 2 } })).status).toBe(400);
   });
 
+  it('reset-after-commit applies the write, then resets the connection instead of answering', async () => {
+    const mc = mcClient(sandbox.info);
+    await control(sandbox.info, 'PUT', '/faults', { mc: { errorRate: 1, kinds: ['reset-after-commit'] } });
+    const title = `committed ${Date.now()}`;
+    const lost = await mc.createTask({ title }).then(
+      () => null,
+      (err: Error) => err,
+    );
+    await control(sandbox.info, 'PUT', '/faults', {});
+    expect(lost).toBeInstanceOf(Error);
+    expect(String((lost as Error & { cause?: { code?: string } }).cause?.code)).toMatch(/ECONNRESET|UND_ERR_SOCKET/);
+    expect((await mc.allTasks()).filter((t) => t.title === title)).toHaveLength(1);
+  });
+
   it('partial error rates fail only some requests', async () => {
     const mc = mcClient(sandbox.info);
     await control(sandbox.info, 'PUT', '/faults', { mc: { errorRate: 0.5, kinds: ['502'] } });

@@ -36,6 +36,8 @@ const Timestamps = z.strictObject({
   in_progress_at: z.string().nullable().optional(),
 });
 
+const NewAgent = z.object({ board_id: z.string(), name: z.string().optional(), is_board_lead: z.boolean().optional() });
+
 async function jsonBody(req: IncomingMessage): Promise<unknown> {
   const text = await readBody(req);
   return text.trim() === '' ? {} : (JSON.parse(text) as unknown);
@@ -75,6 +77,8 @@ export function createControlServer(opts: ControlOptions): Server {
         opts.discordStore.nonceWindowMs = parsed.data.nonceWindowMs;
         sendJson(res, 200, { nonceWindowMs: opts.discordStore.nonceWindowMs });
       }
+    } else if (path === '/mc/agents' && method === 'POST') {
+      await addAgent(req, res);
     } else {
       const m = /^\/mc\/tasks\/([^/]+)\/timestamps$/.exec(path);
       if (!m || method !== 'PATCH') return false;
@@ -82,6 +86,26 @@ export function createControlServer(opts: ControlOptions): Server {
     }
     return true;
   };
+
+  /**
+   * Upstream provisions agents through a live OpenClaw gateway; tests get one here instead, e.g. a
+   * board lead (`{board_id, is_board_lead: true}`), bound to the board's gateway.
+   */
+  async function addAgent(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const parsed = NewAgent.safeParse(await jsonBody(req));
+    const board = parsed.success ? opts.mcStore.boards.get(parsed.data.board_id) : undefined;
+    if (!parsed.success || !board?.gateway_id) {
+      sendJson(res, 400, { error: 'body must be {board_id (a board with a gateway), name?, is_board_lead?}' });
+      return;
+    }
+    const agent = opts.mcStore.addAgent({
+      name: parsed.data.name ?? 'Sandbox agent',
+      board_id: board.id,
+      gateway_id: board.gateway_id,
+      is_board_lead: parsed.data.is_board_lead ?? false,
+    });
+    sendJson(res, 200, opts.mcStore.agentRead(agent));
+  }
 
   /** Lets tests age a task (e.g. an in_progress_at an hour old) without waiting. */
   async function backdate(req: IncomingMessage, res: ServerResponse, taskId: string): Promise<void> {

@@ -5,6 +5,8 @@
  *   POST   /sessions/{key}/messages   append {role, text} now (bumps activity, emits events)
  *   POST   /gateway/restart           drop every connection; new bootId, uptime from 0
  *   GET    /sessions                  what the simulator holds (rows as sessions.list shows them)
+ *   GET    /gateway/calls             requests received per method since start or the last reset
+ *   POST   /gateway/calls/reset       zero those counters
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
@@ -65,6 +67,15 @@ export function createControlRoutes(state: GatewayState, server: ProtocolServer)
     if (path === '/gateway/restart' && method === 'POST') {
       server.restart();
       reply(res, 200, { ok: true, ...server.boot });
+      return true;
+    }
+    if (path === '/gateway/calls' && method === 'GET') {
+      reply(res, 200, { calls: { ...server.calls } });
+      return true;
+    }
+    if (path === '/gateway/calls/reset' && method === 'POST') {
+      server.calls = {};
+      reply(res, 200, { ok: true });
       return true;
     }
     if (path === '/sessions' && method === 'GET') {

@@ -3,6 +3,7 @@
  * validation (closed objects), scope rules and result shapes.
  */
 import { SIM_MODEL, type GatewayState } from './state.js';
+import { isMalformedAgentKey, isUsageReference } from './session-ref.js';
 
 export class MethodError extends Error {
   constructor(
@@ -100,10 +101,11 @@ export function sessionsList(state: GatewayState, raw: unknown, method = 'sessio
 export function chatHistory(state: GatewayState, raw: unknown): Record<string, unknown> {
   const params = closed('chat.history', raw, HISTORY_PARAMS);
   const key = params.sessionKey;
-  if (typeof key !== 'string' || key.length === 0) {
+  if (typeof key !== 'string') {
     throw new MethodError('INVALID_REQUEST', "invalid chat.history params: must have required property 'sessionKey'");
   }
   const limit = nonNegativeInt('chat.history', params, 'limit', 1) ?? 200;
+  checkSessionKey('chat.history', 'sessionKey', key);
   const session = state.get(key);
   if (!session) {
     // unknown keys are not an error on the real gateway: empty transcript, synthesized info
@@ -130,10 +132,19 @@ export function chatHistory(state: GatewayState, raw: unknown): Record<string, u
   };
 }
 
+/** The checks both read methods make on a key, with the real gateway's words (see session-ref.ts). */
+function checkSessionKey(method: string, param: string, key: string): void {
+  if (key.length === 0) throw new MethodError('INVALID_REQUEST', `invalid ${method} params: at /${param}: must not have fewer than 1 characters`);
+  if (isMalformedAgentKey(key)) throw new MethodError('INVALID_REQUEST', `malformed session key "${key}"`);
+}
+
 /** First call after a usage change answers `usage:null` + `refreshing`, the next one the totals (§10). */
 export function sessionsUsage(state: GatewayState, raw: unknown): Record<string, unknown> {
   const params = closed('sessions.usage', raw, USAGE_PARAMS);
+  if (typeof params.key === 'string') checkSessionKey('sessions.usage', 'key', params.key);
   const one = typeof params.key === 'string' ? state.get(params.key) : undefined;
+  if (typeof params.key === 'string' && !one && !isUsageReference(params.key))
+    throw new MethodError('INVALID_REQUEST', `Invalid session reference: ${params.key}`);
   const selected = typeof params.key === 'string' ? (one ? [one] : []) : state.list();
   const refreshing = selected.some((s) => s.usageStale);
   const today = new Date().toISOString().slice(0, 10);

@@ -31,6 +31,8 @@ export class ProtocolServer {
   private bootId = randomUUID();
   private startedAt = Date.now();
   private readonly ticker: NodeJS.Timeout;
+  /** requests received per method (control API `GET /gateway/calls`): what a client costs the gateway */
+  calls: Record<string, number> = {};
 
   constructor(
     private readonly state: GatewayState,
@@ -167,6 +169,7 @@ export class ProtocolServer {
   }
 
   private dispatch(conn: Conn, id: string, method: string, params: unknown): void {
+    this.calls[method] = (this.calls[method] ?? 0) + 1;
     const scopes = conn.scopes ?? [];
     try {
       authorize(method, scopes);

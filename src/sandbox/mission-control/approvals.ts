@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { boardOr404 } from './boards.js';
-import { HttpError, notFound, zodDetail } from './errors.js';
+import { bodyValueError, HttpError, notFound, rejectNullStatus, zodDetail } from './errors.js';
 import { paged, route, type Route, type RouteContext } from './router.js';
 import { APPROVAL_STATUSES, type ApprovalRow, type ApprovalStatus, type Store } from './store.js';
 import { nowMicros } from './time.js';
@@ -25,7 +25,7 @@ const ApprovalCreate = z.object({
 });
 
 const ApprovalUpdate = z.object({
-  status: status.nullable().refine((s) => s !== null, 'Value error, status is required'),
+  status,
 });
 
 const nonBlank = (v: unknown): v is string => typeof v === 'string' && v.trim() !== '';
@@ -91,9 +91,7 @@ async function create(ctx: RouteContext): Promise<{ body: unknown }> {
   const input = parsed.data;
   const reason = reasonOf(input.payload, input.lead_reasoning);
   if (reason === null) {
-    throw new HttpError(422, [
-      { type: 'value_error', loc: ['body'], msg: 'Value error, lead reasoning is required', input: value, ctx: { error: {} } },
-    ]);
+    throw bodyValueError('lead reasoning is required', value);
   }
   const taskIds = linkedTaskIds(input);
   // Upstream does not validate task ids: the foreign key fails inside the insert (plain 500).
@@ -129,6 +127,7 @@ async function update(ctx: RouteContext): Promise<{ body: unknown }> {
   const row = store.approvals.get(ctx.params.approval_id as string);
   if (!row || row.board_id !== board.id) throw notFound();
   const { value } = await ctx.body();
+  rejectNullStatus(value);
   const parsed = ApprovalUpdate.safeParse(value);
   if (!parsed.success) throw new HttpError(422, zodDetail(parsed.error, value));
   const next = parsed.data.status as ApprovalStatus;
@@ -144,8 +143,8 @@ async function update(ctx: RouteContext): Promise<{ body: unknown }> {
 
 export function approvalRoutes(): Route[] {
   return [
-    route('GET', '/boards/{board_id}/approvals', 'approvals', list),
-    route('POST', '/boards/{board_id}/approvals', 'approvals', create),
+    route('GET', '/boards/{board_id}/approvals', 'approvals', list, { agents: true }),
+    route('POST', '/boards/{board_id}/approvals', 'approvals', create, { agents: true }),
     route('PATCH', '/boards/{board_id}/approvals/{approval_id}', 'approvals', update),
   ];
 }

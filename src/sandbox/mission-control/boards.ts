@@ -12,9 +12,8 @@ export function boardOr404(store: Store, boardId: string): BoardRow {
   return board;
 }
 
-const BoardUpdate = z.object({
-  name: z.string().min(1).optional(),
-  slug: z.string().min(1).optional(),
+/** What a board create or update may set besides its name and slug: the rule flags and limits. */
+export const boardSettings = {
   description: z.string().optional(),
   objective: z.string().nullable().optional(),
   require_approval_for_done: z.boolean().optional(),
@@ -23,6 +22,12 @@ const BoardUpdate = z.object({
   block_status_changes_with_pending_approval: z.boolean().optional(),
   only_lead_can_change_status: z.boolean().optional(),
   max_agents: z.number().int().min(0).optional(),
+};
+
+const BoardUpdate = z.object({
+  name: z.string().min(1).optional(),
+  slug: z.string().min(1).optional(),
+  ...boardSettings,
 });
 
 function listBoards(ctx: RouteContext): { body: unknown } {

@@ -3,17 +3,18 @@ import { z } from 'zod';
 import { HttpError, notFound, zodDetail, type ValidationItem } from './errors.js';
 import { invalidReason, normaliseFieldType } from './field-values.js';
 import { route, type Route, type RouteContext } from './router.js';
-import { UI_VISIBILITIES, type FieldRow, type FieldType, type Store } from './store.js';
+import { FIELD_TYPES, UI_VISIBILITIES, type FieldRow, type FieldType, type Store } from './store.js';
 import { nowMicros } from './time.js';
 
 /** Org-scoped custom-field definitions (mission-control-api.md §4.3, §5.2). */
 
 const STRING_TYPES: FieldType[] = ['text', 'text_long'];
+const FIELD_TYPE_ERROR = `field_type must be one of: ${FIELD_TYPES.join(', ')}`;
 
 const fieldType = z.string().transform((raw, ctx) => {
   const type = normaliseFieldType(raw);
   if (!type) {
-    ctx.addIssue({ code: 'custom', message: `Value error, Unsupported field_type: ${raw}` });
+    ctx.addIssue({ code: 'custom', message: `Value error, ${FIELD_TYPE_ERROR}` });
     return z.NEVER;
   }
   return type;
@@ -40,12 +41,16 @@ const FieldUpdate = z
   .refine((v) => Object.keys(v).length > 0, 'Value error, At least one field is required');
 
 function valueError(msg: string, loc: string, input: unknown): HttpError {
-  const item: ValidationItem = { type: 'value_error', loc: ['body', loc], msg: `Value error, ${msg}`, input };
+  const item: ValidationItem = { type: 'value_error', loc: ['body', loc], msg: `Value error, ${msg}`, input, ctx: { error: msg } };
   return new HttpError(422, [item]);
 }
 
-/** Checks regex/default against the (possibly new) type, as upstream's model validators do. */
-function checkDefinition(type: FieldType, regex: string | null, defaultValue: unknown, floatDefault: boolean): void {
+/**
+ * Checks regex/default against the (possibly new) type, as upstream's model validators do. On create
+ * a bad default is a pydantic item; on update upstream re-validates in the route and answers the bare
+ * reason (recorded: PATCH `field_type: integer` over default "medium" → 422 "must be an integer").
+ */
+function checkDefinition(type: FieldType, regex: string | null, defaultValue: unknown, floatDefault: boolean, on: 'create' | 'update'): void {
   if (regex) {
     if (!STRING_TYPES.includes(type)) throw valueError('validation_regex is only supported for string field types', 'validation_regex', regex);
     try {
@@ -55,6 +60,7 @@ function checkDefinition(type: FieldType, regex: string | null, defaultValue: un
     }
   }
   const reason = invalidReason(type, defaultValue ?? null, { floatLiteral: floatDefault, regex });
+  if (reason && on === 'update') throw new HttpError(422, reason);
   if (reason) throw valueError(`default_value: ${reason}`, 'default_value', defaultValue);
 }
 
@@ -82,9 +88,11 @@ async function create(ctx: RouteContext): Promise<{ body: unknown }> {
   if (!parsed.success) throw new HttpError(422, zodDetail(parsed.error, value));
   const input = parsed.data;
   const type = input.field_type ?? 'text';
-  checkDefinition(type, input.validation_regex ?? null, input.default_value, floatPaths.has('["default_value"]'));
+  checkDefinition(type, input.validation_regex ?? null, input.default_value, floatPaths.has('["default_value"]'), 'create');
+  // Upstream's 409 check exists, but the recorded backend answers a duplicate key (sequential or
+  // concurrent) with the unique-constraint error: a bare 500.
   if ([...store.fields.values()].some((f) => f.field_key === input.field_key)) {
-    throw new HttpError(409, 'Field key already exists in this organization.');
+    throw new HttpError(500, 'Internal Server Error');
   }
   const boardIds = checkBoards(store, input.board_ids);
   const now = nowMicros();
@@ -130,7 +138,7 @@ async function update(ctx: RouteContext): Promise<{ body: unknown }> {
   const type = input.field_type ?? row.field_type;
   const regex = input.validation_regex !== undefined ? input.validation_regex : row.validation_regex;
   const defaultValue = input.default_value !== undefined ? input.default_value : row.default_value;
-  checkDefinition(type, regex, defaultValue, floatPaths.has('["default_value"]'));
+  checkDefinition(type, regex, defaultValue, floatPaths.has('["default_value"]'), 'update');
   const boardIds = input.board_ids ? checkBoards(store, input.board_ids) : row.board_ids;
   Object.assign(row, {
     label: input.label ?? row.label,
@@ -150,7 +158,7 @@ function remove(ctx: RouteContext): { body: unknown } {
   const { store } = ctx;
   const row = fieldOr404(store, ctx.params.field_definition_id as string);
   if ([...store.tasks.values()].some((t) => t.values.has(row.id))) {
-    throw new HttpError(409, 'Custom field definition cannot be deleted while tasks have values.');
+    throw new HttpError(409, 'Cannot delete a custom field definition while task values exist.');
   }
   store.fields.delete(row.id);
   return { body: { ok: true } };

@@ -1,3 +1,4 @@
+import { isInteger, isSafeNumber, parse as parseLossless } from 'lossless-json';
 import type { z } from 'zod';
 
 /**
@@ -10,7 +11,7 @@ export class HttpError extends Error {
     readonly detail: unknown,
     readonly headers: Record<string, string> = {},
   ) {
-    super(typeof detail === 'string' ? detail : JSON.stringify(detail));
+    super(typeof detail === 'string' ? detail : `HTTP ${status}`);
   }
 }
 
@@ -23,6 +24,19 @@ export interface ValidationItem {
 }
 
 export const notFound = (): HttpError => new HttpError(404, 'Not Found');
+
+/** A pydantic model validator's error: one `value_error` on the whole body (`loc: ["body"]`), repeated `times`. */
+export function bodyValueError(message: string, input: unknown, times = 1): HttpError {
+  const item: ValidationItem = { type: 'value_error', loc: ['body'], msg: `Value error, ${message}`, input, ctx: { error: message } };
+  return new HttpError(422, Array.from({ length: times }, () => item));
+}
+
+/** `{"status": null}` fails upstream's model validator (whole body), not the field. */
+export function rejectNullStatus(value: unknown): void {
+  if (value !== null && typeof value === 'object' && (value as { status?: unknown }).status === null) {
+    throw bodyValueError('status is required', value);
+  }
+}
 export const unprocessable = (items: ValidationItem[]): HttpError => new HttpError(422, items);
 
 function valueAt(root: unknown, path: ReadonlyArray<PropertyKey>): unknown {
@@ -34,52 +48,90 @@ function valueAt(root: unknown, path: ReadonlyArray<PropertyKey>): unknown {
   return cur;
 }
 
-/** Maps zod issues onto the pydantic shape clients already parse. */
+/** pydantic's `ctx` for the issue kinds the sandbox produces (recorded: `le`/`ge`, `expected`, `error`). */
+function pydanticCtx(issue: z.core.$ZodIssue, type: string, msg: string): Record<string, unknown> | undefined {
+  if (issue.code === 'too_big') return { le: Number(issue.maximum) };
+  if (issue.code === 'too_small') return type === 'string_too_short' ? { min_length: Number(issue.minimum) } : { ge: Number(issue.minimum) };
+  if (issue.code === 'invalid_value') {
+    const quoted = issue.values.map((v) => `'${String(v)}'`);
+    return { expected: quoted.length > 1 ? `${quoted.slice(0, -1).join(', ')} or ${quoted.at(-1)}` : (quoted[0] ?? '') };
+  }
+  if (type === 'value_error') return { error: msg.replace(/^Value error, /, '') };
+  return undefined;
+}
+
+function pydanticType(issue: z.core.$ZodIssue, missing: boolean, atRoot: boolean): string {
+  if (missing) return 'missing';
+  switch (issue.code) {
+    case 'invalid_value':
+      return 'literal_error';
+    case 'invalid_type':
+      return atRoot && issue.expected === 'object' ? 'model_attributes_type' : `${issue.expected}_type`;
+    case 'too_big':
+      return 'less_than_equal';
+    case 'too_small':
+      return issue.origin === 'string' ? 'string_too_short' : 'greater_than_equal';
+    default:
+      return 'value_error';
+  }
+}
+
+const PYDANTIC_MSG: Record<string, (issue: z.core.$ZodIssue) => string> = {
+  model_attributes_type: () => 'Input should be a valid dictionary or object to extract fields from',
+  less_than_equal: (i) => `Input should be less than or equal to ${Number((i as { maximum: number }).maximum)}`,
+  greater_than_equal: (i) => `Input should be greater than or equal to ${Number((i as { minimum: number }).minimum)}`,
+  string_too_short: (i) => {
+    const n = Number((i as { minimum: number }).minimum);
+    return `String should have at least ${n} character${n === 1 ? '' : 's'}`;
+  },
+};
+
+/** Maps zod issues onto pydantic's `[{type, loc, msg, input, ctx?}]`, the shape upstream answers. */
 export function zodDetail(error: z.ZodError, input: unknown, prefix: Array<string | number> = ['body']): ValidationItem[] {
   return error.issues.map((issue) => {
     const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
     const value = valueAt(input, issue.path);
     const missing = value === undefined && issue.code === 'invalid_type';
-    const type = missing
-      ? 'missing'
-      : issue.code === 'invalid_value'
-        ? 'literal_error'
-        : issue.code === 'invalid_type'
-          ? `${issue.expected}_type`
-          : issue.code === 'too_big'
-            ? 'less_than_equal'
-            : issue.code === 'too_small'
-              ? 'greater_than_equal'
-              : 'value_error';
-    return {
-      type,
-      loc: [...prefix, ...path],
-      msg: missing ? 'Field required' : issue.message,
-      input: value === undefined ? null : value,
-    };
+    const type = pydanticType(issue, missing, path.length === 0);
+    const msg = missing ? 'Field required' : (PYDANTIC_MSG[type]?.(issue) ?? issue.message);
+    // pydantic reports a missing field with the whole object as input.
+    const shown = missing ? valueAt(input, issue.path.slice(0, -1)) : value;
+    const item: ValidationItem = { type, loc: [...prefix, ...path], msg, input: shown === undefined ? null : shown };
+    const ctx = pydanticCtx(issue, type, msg);
+    if (ctx) item.ctx = ctx;
+    return item;
   });
 }
 
 /**
  * Parses a JSON request body. JS cannot tell `1` from `1.0` after JSON.parse, but upstream's
  * integer fields reject `1.0`, so the raw text is scanned for float literals and their paths
- * returned (as JSON-encoded key arrays).
+ * returned (as JSON-encoded key arrays). Integers beyond 2^53 become `bigint` (Python keeps them
+ * exactly); they are written back as the same digits by the sandbox's lossless `sendJson`.
  */
+/** A number as JS holds it, unless it is an integer JS cannot hold exactly: then a `bigint`. */
+function exactNumber(text: string): number | bigint {
+  return isInteger(text) && !isSafeNumber(text) ? BigInt(text) : Number(text);
+}
+
 export function parseJsonBody(text: string): { value: unknown; floatPaths: Set<string> } {
   if (text.trim() === '') {
     throw unprocessable([{ type: 'missing', loc: ['body'], msg: 'Field required', input: null }]);
   }
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    // the lossless parser is slow: only for bodies that may hold an integer beyond 2^53 (16+ digits)
+    value = /\d{16}/.test(text) ? parseLossless(text, null, exactNumber) : JSON.parse(text);
   } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    const position = /position (\d+)/.exec(message);
     throw unprocessable([
       {
         type: 'json_invalid',
-        loc: ['body', 0],
+        loc: ['body', position ? Number(position[1]) : 0],
         msg: 'JSON decode error',
         input: {},
-        ctx: { error: err instanceof Error ? err.message : String(err) },
+        ctx: { error: message },
       },
     ]);
   }

@@ -3,7 +3,11 @@ import type { FieldRow, FieldType } from './store.js';
 import { FIELD_TYPES } from './store.js';
 import { isIsoDate, parseIsoMicros } from './time.js';
 
-/** Per-type value rules of upstream `validate_custom_field_value` (mission-control-api.md §5.3). */
+/**
+ * Per-type value rules of upstream `validate_custom_field_value` (mission-control-api.md §5.3). The
+ * `reason` texts of text, integer, decimal, boolean and json are upstream's as recorded in
+ * shared/conformance; date, date_time and url were not recorded and are approximations.
+ */
 
 const TYPE_ALIASES: Record<string, FieldType> = {
   'text (long)': 'text_long',
@@ -29,34 +33,34 @@ export function invalidReason(
   switch (type) {
     case 'text':
     case 'text_long':
-      if (typeof value !== 'string') return 'Expected a string value.';
-      if (opts.regex && !new RegExp(`^(?:${opts.regex})$`).test(value)) return 'Value does not match validation_regex.';
+      if (typeof value !== 'string') return 'must be a string';
+      if (opts.regex && !new RegExp(`^(?:${opts.regex})$`).test(value)) return 'does not match validation_regex';
       return null;
     case 'integer':
-      return typeof value === 'number' && Number.isInteger(value) && !opts.floatLiteral ? null : 'Expected an integer value.';
+      return typeof value === 'bigint' || (typeof value === 'number' && Number.isInteger(value) && !opts.floatLiteral) ? null : 'must be an integer';
     case 'decimal':
-      return typeof value === 'number' && Number.isFinite(value) ? null : 'Expected a numeric value.';
+      return typeof value === 'bigint' || (typeof value === 'number' && Number.isFinite(value)) ? null : 'must be a decimal number';
     case 'boolean':
-      return typeof value === 'boolean' ? null : 'Expected a boolean value.';
+      return typeof value === 'boolean' ? null : 'must be true or false';
     case 'date':
-      return typeof value === 'string' && isIsoDate(value) ? null : 'Expected a date in YYYY-MM-DD format.';
+      return typeof value === 'string' && isIsoDate(value) ? null : 'must be a date in YYYY-MM-DD format';
     case 'date_time':
       return typeof value === 'string' && value.includes('T') && parseIsoMicros(value) !== null
         ? null
-        : 'Expected an ISO 8601 datetime string.';
+        : 'must be an ISO 8601 datetime';
     case 'url': {
-      if (typeof value !== 'string') return 'Expected a URL string.';
+      if (typeof value !== 'string') return 'must be a URL string';
       try {
         const url = new URL(value);
         return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== ''
           ? null
-          : 'Expected an http(s) URL with a host.';
+          : 'must be an http(s) URL with a host';
       } catch {
-        return 'Expected an http(s) URL with a host.';
+        return 'must be an http(s) URL with a host';
       }
     }
     case 'json':
-      return value !== null && typeof value === 'object' ? null : 'Expected a JSON object or array.';
+      return value !== null && typeof value === 'object' ? null : 'must be a JSON object or array';
   }
 }
 

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { unprocessable } from './errors.js';
+import { HttpError, unprocessable } from './errors.js';
 import type { Store } from './store.js';
 
 /** A tiny path router: `{name}` segments become params; `*_id` params must be UUIDs (as in FastAPI). */
@@ -24,16 +24,18 @@ export interface Route {
   names: string[];
   /** request-accounting bucket, e.g. `tasks`, `comments` */
   family: string;
+  /** open to agent tokens too (U/A): a failed bearer falls through to agent auth and its limiter */
+  agents: boolean;
   handler(ctx: RouteContext): Promise<RouteResult> | RouteResult;
 }
 
-export function route(method: string, path: string, family: string, handler: Route['handler']): Route {
+export function route(method: string, path: string, family: string, handler: Route['handler'], opts: { agents?: boolean } = {}): Route {
   const names: string[] = [];
   const source = path.replace(/\{(\w+)\}/g, (_m, name: string) => {
     names.push(name);
     return '([^/]+)';
   });
-  return { method, pattern: new RegExp(`^${source}/?$`), names, family, handler };
+  return { method, pattern: new RegExp(`^${source}/?$`), names, family, handler, agents: opts.agents ?? false };
 }
 
 const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
@@ -65,17 +67,10 @@ export function match(routes: Route[], method: string, path: string): Match {
   return pathMatched ? { kind: 'method', family: pathMatched.family } : { kind: 'none' };
 }
 
+/** Upstream types path ids as plain strings: a non-UUID reaches the database and fails there (bare 500). */
 export function checkPathIds(params: Record<string, string>): void {
-  const bad = Object.entries(params).filter(([name, value]) => name.endsWith('_id') && !isUuid(value));
-  if (bad.length > 0) {
-    throw unprocessable(
-      bad.map(([name, value]) => ({
-        type: 'uuid_parsing',
-        loc: ['path', name],
-        msg: 'Input should be a valid UUID',
-        input: value,
-      })),
-    );
+  if (Object.entries(params).some(([name, value]) => name.endsWith('_id') && !isUuid(value))) {
+    throw new HttpError(500, 'Internal Server Error');
   }
 }
 

@@ -36,7 +36,8 @@ function addBoard(store: Store, name: string, now: number): BoardRow {
     name,
     slug: name.toLowerCase().replace(/[^a-z0-9]+/g, '-'),
     description: 'Sandbox board served by mc-controller',
-    gateway_id: randomUUID(),
+    // a registered gateway with its main agent: upstream's prerequisite for board updates
+    gateway_id: store.addGateway({ name: `${name} gateway`, url: 'ws://127.0.0.1:18789', token: null, workspace_root: '/srv/openclaw/workspace' }).id,
     board_group_id: null,
     board_type: 'goal',
     objective: null,

@@ -4,10 +4,12 @@ import { authorized } from '../auth.js';
 import type { FaultState, McFaultKind } from '../faults.js';
 import { BodyTooLargeError, clientGone, readBody, sendJson, sleep } from '../http.js';
 import type { RequestStats } from '../stats.js';
+import { AgentAuthLimiter } from './agent-auth-limiter.js';
 import { approvalRoutes } from './approvals.js';
 import { boardRoutes } from './boards.js';
 import { customFieldRoutes } from './custom-fields.js';
 import { HttpError, parseJsonBody } from './errors.js';
+import { gatewayRoutes } from './gateways.js';
 import { identityRoutes } from './identity.js';
 import { checkPathIds, match, type Route, type RouteContext } from './router.js';
 import { streamRoutes, type StreamTiming } from './sse.js';
@@ -28,7 +30,7 @@ export interface MissionControlOptions {
 const API_PREFIX = '/api/v1';
 const HEALTH_PATHS = new Set(['/health', '/healthz', '/readyz']);
 
-const FAULT_ANSWERS: Record<Exclude<McFaultKind, 'stall'>, { status: number; detail: string; headers?: Record<string, string> }> = {
+const FAULT_ANSWERS: Record<Exclude<McFaultKind, 'stall' | 'reset-after-commit'>, { status: number; detail: string; headers?: Record<string, string> }> = {
   '500': { status: 500, detail: 'Internal Server Error' },
   '502': { status: 502, detail: 'Bad Gateway' },
   '503': { status: 503, detail: 'Service Unavailable' },
@@ -36,19 +38,36 @@ const FAULT_ANSWERS: Record<Exclude<McFaultKind, 'stall'>, { status: number; det
 };
 
 export function createMissionControlServer(opts: MissionControlOptions): Server {
-  const timing: StreamTiming = { pollMs: opts.streams?.pollMs ?? 2000, pingMs: opts.streams?.pingMs ?? 15_000 };
+  const timing: StreamTiming = {
+    mode: opts.streams?.mode ?? 'upstream',
+    pollMs: opts.streams?.pollMs ?? 2000,
+    pingMs: opts.streams?.pingMs ?? 15_000,
+  };
   // Order matters: `/tasks/stream` must win over `/tasks/{task_id}`.
-  const routes: Route[] = [...streamRoutes(timing), ...boardRoutes(), ...taskRoutes(), ...approvalRoutes(), ...customFieldRoutes(), ...identityRoutes()];
+  const routes: Route[] = [...streamRoutes(timing), ...boardRoutes(), ...gatewayRoutes(), ...taskRoutes(), ...approvalRoutes(), ...customFieldRoutes(), ...identityRoutes()];
 
+  const limiter = new AgentAuthLimiter();
   return createServer((req, res) => {
-    handle(req, res, routes, opts).catch((err: unknown) => {
+    handle(req, res, routes, limiter, opts).catch((err: unknown) => {
       opts.log(`mission-control: unexpected error on ${req.method} ${req.url}: ${err instanceof Error ? err.message : String(err)}`);
       sendJson(res, 500, { detail: 'Internal Server Error', request_id: 'unknown' });
     });
   });
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, routes: Route[], opts: MissionControlOptions): Promise<void> {
+/** FastAPI parses JSON only under a JSON content type (or none); any other body is validated as its raw text. */
+function requestBody(contentType: string | undefined, text: string): { value: unknown; floatPaths: Set<string> } {
+  if (contentType !== undefined && !/json/i.test(contentType) && text.trim() !== '') return { value: text, floatPaths: new Set() };
+  return parseJsonBody(text);
+}
+
+async function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  routes: Route[],
+  limiter: AgentAuthLimiter,
+  opts: MissionControlOptions,
+): Promise<void> {
   const incomingId = req.headers['x-request-id'];
   const requestId = typeof incomingId === 'string' && incomingId.trim() ? incomingId.trim() : randomUUID().replace(/-/g, '');
   const headers = { 'x-request-id': requestId };
@@ -80,8 +99,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, routes: Route[]
   const gone = clientGone(req, res);
   if (opts.faults.mc.latencyMs > 0) await sleep(opts.faults.mc.latencyMs, gone);
   const fault = opts.faults.drawMc();
-  if (fault !== null) {
-    opts.stats.faults++;
+  const loseAnswer = fault === 'reset-after-commit';
+  if (fault !== null) opts.stats.faults++;
+  if (fault !== null && !loseAnswer) {
     if (fault === 'stall') {
       await sleep(opts.faults.mc.stallMs, gone);
       fail(504, 'Gateway Timeout');
@@ -92,7 +112,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, routes: Route[]
     return;
   }
   if (!authorized(req.headers.authorization, 'Bearer', opts.token)) {
-    fail(401, 'Unauthorized');
+    const triedAgentAuth = found.route.agents && (req.headers.authorization !== undefined || req.headers['x-agent-token'] !== undefined);
+    if (triedAgentAuth && limiter.exceeded(req.socket.remoteAddress ?? 'unknown')) fail(429, 'Too Many Requests');
+    else fail(401, 'Unauthorized');
     return;
   }
 
@@ -104,14 +126,17 @@ async function handle(req: IncomingMessage, res: ServerResponse, routes: Route[]
     params: found.params,
     requestId,
     store: opts.store,
-    body: async () => (cachedBody ??= parseJsonBody(await readBody(req))),
+    body: async () => (cachedBody ??= requestBody(req.headers['content-type'], await readBody(req))),
   };
   try {
     checkPathIds(found.params);
     const result = await found.route.handler(ctx);
     if (result === 'streaming') return;
+    // the request was handled in full (a write is committed); only its answer is lost, as a TCP reset
+    if (loseAnswer) return void req.socket.resetAndDestroy();
     sendJson(res, result.status ?? 200, result.body, headers);
   } catch (err) {
+    if (loseAnswer) return void req.socket.resetAndDestroy();
     if (err instanceof HttpError) fail(err.status, err.detail, err.headers);
     else if (err instanceof BodyTooLargeError) fail(413, 'Request Entity Too Large');
     else {

@@ -6,7 +6,7 @@ let sandbox: SandboxHandle;
 let mc: ReturnType<typeof mcClient>;
 
 beforeAll(async () => {
-  // A short poll keeps the approvals re-send test fast; pushes on change are immediate anyway.
+  // A short poll keeps the tests fast (upstream timing otherwise: poll only, every 2 s).
   sandbox = await startSandbox({ seed: 'empty', streams: { pollMs: 200 } });
   mc = mcClient(sandbox.info);
 });

@@ -2,15 +2,22 @@ import { boardOr404 } from './boards.js';
 import { route, type Route, type RouteContext, type RouteResult } from './router.js';
 import type { ActivityRow, ApprovalRow, Store, StoreEvent } from './store.js';
 import { nowMicros, parseIsoMicros } from './time.js';
+import { pyFloat, pythonDumps } from './wire-json.js';
 
 /**
- * The two SSE change streams (mission-control-api.md §7). Upstream polls the database every 2 s;
- * the sandbox runs the same query on that period AND at once whenever the board changes, so
- * tests do not wait. The approvals stream keeps upstream's quirk: rows with created_at or
- * resolved_at >= last seen are selected again on every run, so the newest approval repeats.
+ * The two SSE change streams (mission-control-api.md §7). Upstream polls the database every 2 s,
+ * so a change reaches a client 0–2 s later; `mode: 'upstream'` (the default) does exactly that.
+ * `mode: 'instant'` also runs the query at once whenever the board changes, for tests and benches
+ * that measure the controller rather than the poll. The approvals stream keeps upstream's quirk:
+ * rows with created_at or resolved_at >= last seen are selected again on every run, so the newest
+ * approval repeats.
  */
 
+export type StreamMode = 'upstream' | 'instant';
+
 export interface StreamTiming {
+  /** `upstream`: poll only; `instant`: poll and push on every change of the board */
+  mode: StreamMode;
   /** the poll period (upstream: 2 s) */
   pollMs: number;
   /** keep-alive comment period (upstream sse-starlette ping: 15 s) */
@@ -21,7 +28,7 @@ const TASK_EVENT_TYPES = new Set(['task.created', 'task.updated', 'task.status_c
 const SEEN_MAX = 2000;
 
 function frame(event: string, data: unknown): string {
-  return `event: ${event}\r\ndata: ${JSON.stringify(data)}\r\n\r\n`;
+  return `event: ${event}\r\ndata: ${pythonDumps(data)}\r\n\r\n`;
 }
 
 function sinceOf(ctx: RouteContext): number {
@@ -29,7 +36,12 @@ function sinceOf(ctx: RouteContext): number {
   return (raw ? parseIsoMicros(raw) : null) ?? nowMicros();
 }
 
-/** Opens the response and calls `tick` now, every pollMs, and on every change of the board. */
+/** sse-starlette's ping text: Python `str(datetime.now(timezone.utc))`, e.g. `2026-12-04 02:17:27.815794+00:00`. */
+function pingTime(now: Date): string {
+  return `${now.toISOString().slice(0, 23).replace('T', ' ')}000+00:00`;
+}
+
+/** Opens the response and calls `tick` now, every pollMs, and (instant mode) on every change of the board. */
 function serve(ctx: RouteContext, boardId: string, timing: StreamTiming, tick: () => string[]): RouteResult {
   const { res, store } = ctx;
   res.writeHead(200, {
@@ -56,11 +68,11 @@ function serve(ctx: RouteContext, boardId: string, timing: StreamTiming, tick: (
   };
   const poll = setInterval(run, timing.pollMs);
   const ping = setInterval(() => {
-    if (!res.writableEnded) res.write(`: ping - ${new Date().toISOString()}\r\n\r\n`);
+    if (!res.writableEnded) res.write(`: ping - ${pingTime(new Date())}\r\n\r\n`);
   }, timing.pingMs);
   poll.unref();
   ping.unref();
-  store.events.on('change', onChange);
+  if (timing.mode === 'instant') store.events.on('change', onChange);
   res.once('close', () => {
     clearInterval(poll);
     clearInterval(ping);
@@ -124,7 +136,9 @@ function approvalStream(ctx: RouteContext, timing: StreamTiming): RouteResult {
 }
 
 function approvalPayload(store: Store, row: ApprovalRow, pending: number): Record<string, unknown> {
-  const payload: Record<string, unknown> = { approval: store.approvalRead(row), pending_approvals_count: pending };
+  // The stream writes `confidence` as the float column holds it (`50.0`); REST answers show `50`.
+  const approval = { ...store.approvalRead(row), confidence: pyFloat(row.confidence) };
+  const payload: Record<string, unknown> = { approval, pending_approvals_count: pending };
   const counts = row.task_ids.map((taskId) => {
     const all = store.approvalsForTask(taskId);
     return { task_id: taskId, approvals_count: all.length, approvals_pending_count: all.filter((a) => a.status === 'pending').length };
@@ -136,7 +150,7 @@ function approvalPayload(store: Store, row: ApprovalRow, pending: number): Recor
 
 export function streamRoutes(timing: StreamTiming): Route[] {
   return [
-    route('GET', '/boards/{board_id}/tasks/stream', 'stream', (ctx) => taskStream(ctx, timing)),
-    route('GET', '/boards/{board_id}/approvals/stream', 'stream', (ctx) => approvalStream(ctx, timing)),
+    route('GET', '/boards/{board_id}/tasks/stream', 'stream', (ctx) => taskStream(ctx, timing), { agents: true }),
+    route('GET', '/boards/{board_id}/approvals/stream', 'stream', (ctx) => approvalStream(ctx, timing), { agents: true }),
   ];
 }

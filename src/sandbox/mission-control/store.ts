@@ -99,6 +99,33 @@ export interface ApprovalRow {
   resolved_at: number | null;
 }
 
+export interface GatewayRow {
+  id: string;
+  organization_id: string;
+  name: string;
+  url: string;
+  token: string | null;
+  workspace_root: string;
+  allow_insecure_tls: boolean;
+  disable_device_pairing: boolean;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface AgentRow {
+  id: string;
+  board_id: string | null;
+  gateway_id: string;
+  name: string;
+  status: string;
+  is_board_lead: boolean;
+  is_gateway_main: boolean;
+  openclaw_session_id: string | null;
+  last_seen_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Organization {
   id: string;
   name: string;
@@ -115,6 +142,8 @@ export class Store {
   readonly tasks = new Map<string, TaskRow>();
   readonly fields = new Map<string, FieldRow>();
   readonly approvals = new Map<string, ApprovalRow>();
+  readonly gateways = new Map<string, GatewayRow>();
+  readonly agents = new Map<string, AgentRow>();
   activity: ActivityRow[] = [];
   /** emits 'change' (StoreEvent) so SSE streams push at once instead of waiting for their poll */
   readonly events = new EventEmitter();
@@ -153,6 +182,45 @@ export class Store {
     return task.depends_on_task_ids.filter((id) => this.tasks.get(id)?.status !== 'done');
   }
 
+  boardLead(boardId: string): AgentRow | null {
+    return [...this.agents.values()].find((a) => a.board_id === boardId && a.is_board_lead) ?? null;
+  }
+
+  /** Registers a gateway and provisions its main agent, as upstream's `POST /gateways` does. */
+  addGateway(input: Pick<GatewayRow, 'name' | 'url' | 'token' | 'workspace_root'> & Partial<GatewayRow>): GatewayRow {
+    const now = nowMicros();
+    const gateway: GatewayRow = {
+      allow_insecure_tls: false,
+      disable_device_pairing: false,
+      ...input,
+      id: randomUUID(),
+      organization_id: this.organization.id,
+      created_at: now,
+      updated_at: now,
+    };
+    this.gateways.set(gateway.id, gateway);
+    this.addAgent({ name: `${gateway.name} Gateway Agent`, gateway_id: gateway.id, board_id: null, is_gateway_main: true });
+    return gateway;
+  }
+
+  addAgent(input: Pick<AgentRow, 'name' | 'gateway_id' | 'board_id'> & Partial<AgentRow>): AgentRow {
+    const now = nowMicros();
+    const id = randomUUID();
+    const agent: AgentRow = {
+      status: 'online',
+      is_board_lead: false,
+      is_gateway_main: false,
+      openclaw_session_id: input.is_gateway_main ? `agent:mc-gateway-${input.gateway_id}:main` : `agent:mc-${id}:main`,
+      last_seen_at: now,
+      ...input,
+      id,
+      created_at: now,
+      updated_at: now,
+    };
+    this.agents.set(agent.id, agent);
+    return agent;
+  }
+
   // ---- wire serialisation -------------------------------------------------------------------
 
   boardRead(b: BoardRow): Record<string, unknown> {
@@ -189,6 +257,34 @@ export class Store {
       tag_ids: [...t.tag_ids],
       tags: [],
       custom_field_values: this.taskFieldValues(t),
+    };
+  }
+
+  gatewayRead(g: GatewayRow): Record<string, unknown> {
+    return { ...g, created_at: toWire(g.created_at), updated_at: toWire(g.updated_at) };
+  }
+
+  agentRead(a: AgentRow): Record<string, unknown> {
+    return {
+      board_id: a.board_id,
+      name: a.name,
+      status: a.status,
+      heartbeat_config: { every: '10m', target: 'last', includeReasoning: false },
+      identity_profile: {
+        role: a.is_gateway_main ? 'Gateway Agent' : a.is_board_lead ? 'Board Lead' : 'Agent',
+        communication_style: 'direct, concise, practical',
+        emoji: ':compass:',
+      },
+      identity_template: null,
+      soul_template: null,
+      id: a.id,
+      gateway_id: a.gateway_id,
+      is_board_lead: a.is_board_lead,
+      is_gateway_main: a.is_gateway_main,
+      openclaw_session_id: a.openclaw_session_id,
+      last_seen_at: toWire(a.last_seen_at),
+      created_at: toWire(a.created_at),
+      updated_at: toWire(a.updated_at),
     };
   }
 

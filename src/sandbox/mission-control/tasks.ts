@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { boardOr404 } from './boards.js';
-import { HttpError, notFound, zodDetail } from './errors.js';
+import { HttpError, notFound, rejectNullStatus, zodDetail } from './errors.js';
 import { checkTaskValues, requireFilled } from './field-values.js';
 import { paged, route, type Route, type RouteContext } from './router.js';
 import { TASK_STATUSES, type BoardRow, type Store, type TaskRow, type TaskStatus } from './store.js';
@@ -30,7 +30,7 @@ const TaskCreate = z.object({
 const TaskUpdate = z.object({
   title: z.string().optional(),
   description: z.string().nullable().optional(),
-  status: status.nullable().optional().refine((s) => s !== null, 'Value error, status is required'),
+  status: status.optional(),
   priority: z.string().optional(),
   due_at: z.string().nullable().optional(),
   assigned_agent_id: uuid.nullable().optional(),
@@ -41,7 +41,8 @@ const TaskUpdate = z.object({
 });
 
 const CommentCreate = z.object({
-  message: z.string().refine((m) => m.trim().length > 0, 'Value error, message must not be blank'),
+  // pydantic NonEmptyStr: stripped, then min_length 1 (`string_too_short`)
+  message: z.string().trim().min(1),
 });
 
 function parse<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
@@ -108,6 +109,8 @@ async function createTask(ctx: RouteContext): Promise<{ body: unknown }> {
   const board = boardOr404(store, ctx.params.board_id as string);
   const { value, floatPaths } = await ctx.body();
   const input = parse(TaskCreate, value);
+  // Upstream does not look the agent up on create: the foreign key fails in the insert (bare 500).
+  if (input.assigned_agent_id && !store.agents.has(input.assigned_agent_id)) throw new HttpError(500, 'Internal Server Error');
   const id = randomUUID();
   const deps = checkDependencies(store, board.id, id, input.depends_on_task_ids ?? []);
   const taskStatus: TaskStatus = input.status ?? 'inbox';
@@ -158,8 +161,12 @@ async function updateTask(ctx: RouteContext): Promise<{ body: unknown }> {
   const board = boardOr404(store, ctx.params.board_id as string);
   const stored = taskOr404(store, board.id, ctx.params.task_id as string);
   const { value, floatPaths } = await ctx.body();
-  const input = parse(TaskUpdate, value);
   const set = (key: string): boolean => value !== null && typeof value === 'object' && Object.hasOwn(value, key);
+  // Recorded: `title: null` passes upstream's model and fails at the NOT NULL column (bare 500).
+  if (set('title') && (value as { title: unknown }).title === null) throw new HttpError(500, 'Internal Server Error');
+  rejectNullStatus(value);
+  const input = parse(TaskUpdate, value);
+  if (input.assigned_agent_id && !store.agents.has(input.assigned_agent_id)) throw notFound();
 
   const draft: TaskRow = { ...stored, values: new Map(stored.values), depends_on_task_ids: [...stored.depends_on_task_ids] };
   const previousStatus = stored.status;
@@ -182,7 +189,8 @@ async function updateTask(ctx: RouteContext): Promise<{ body: unknown }> {
   }
   if (set('status') || resetByDependencies) {
     if (nextStatus === 'inbox' || nextStatus === 'review') {
-      draft.assigned_agent_id = null;
+      // entering review hands the task to the board lead, if the board has one
+      draft.assigned_agent_id = nextStatus === 'review' ? (store.boardLead(board.id)?.id ?? null) : null;
       draft.in_progress_at = null;
     } else if (nextStatus === 'in_progress') {
       draft.in_progress_at = nowMicros();
@@ -236,6 +244,7 @@ async function updateTask(ctx: RouteContext): Promise<{ body: unknown }> {
     store.recordActivity({ event_type: 'task.comment', message: comment, agent_id: null, task_id: stored.id, board_id: board.id });
   }
   const changed = stored.status !== previousStatus;
+  if (previousStatus === 'done' && stored.status !== 'done') reopenDependents(store, stored);
   store.recordActivity({
     event_type: changed ? 'task.status_changed' : 'task.updated',
     message: changed ? `Task moved to ${stored.status}: ${stored.title}.` : `Task updated: ${stored.title}.`,
@@ -244,6 +253,24 @@ async function updateTask(ctx: RouteContext): Promise<{ body: unknown }> {
     board_id: board.id,
   });
   return { body: store.taskRead(stored) };
+}
+
+/** Upstream: a task leaving done sends its unfinished dependents back to inbox, unassigned. */
+function reopenDependents(store: Store, task: TaskRow): void {
+  for (const other of store.tasks.values()) {
+    if (other.status === 'done' || other.status === 'inbox' || !other.depends_on_task_ids.includes(task.id)) continue;
+    other.status = 'inbox';
+    other.assigned_agent_id = null;
+    other.in_progress_at = null;
+    other.updated_at = nowMicros();
+    store.recordActivity({
+      event_type: 'task.status_changed',
+      message: `Task moved to inbox: ${other.title}.`,
+      agent_id: null,
+      task_id: other.id,
+      board_id: other.board_id,
+    });
+  }
 }
 
 function deleteTask(ctx: RouteContext): { body: unknown } {
@@ -286,14 +313,16 @@ async function createComment(ctx: RouteContext): Promise<{ body: unknown }> {
   return { body: ctx.store.commentRead(row) };
 }
 
+const AGENTS = { agents: true };
+
 /** Routes in match order: `/tasks/stream` is registered by sse.ts before these. */
 export function taskRoutes(): Route[] {
   return [
-    route('GET', '/boards/{board_id}/tasks', 'tasks', listTasks),
+    route('GET', '/boards/{board_id}/tasks', 'tasks', listTasks, AGENTS),
     route('POST', '/boards/{board_id}/tasks', 'tasks', createTask),
-    route('PATCH', '/boards/{board_id}/tasks/{task_id}', 'tasks', updateTask),
+    route('PATCH', '/boards/{board_id}/tasks/{task_id}', 'tasks', updateTask, AGENTS),
     route('DELETE', '/boards/{board_id}/tasks/{task_id}', 'tasks', deleteTask),
-    route('GET', '/boards/{board_id}/tasks/{task_id}/comments', 'comments', listComments),
-    route('POST', '/boards/{board_id}/tasks/{task_id}/comments', 'comments', createComment),
+    route('GET', '/boards/{board_id}/tasks/{task_id}/comments', 'comments', listComments, AGENTS),
+    route('POST', '/boards/{board_id}/tasks/{task_id}/comments', 'comments', createComment, AGENTS),
   ];
 }

@@ -1,4 +1,4 @@
-import type { SandboxInfo } from '../index.js';
+import { startSandbox, type SandboxHandle, type SandboxInfo } from '../index.js';
 
 /** A thin fetch wrapper the sandbox tests use to talk to it like any HTTP client would. */
 
@@ -43,6 +43,16 @@ export function mcClient(info: SandboxInfo, token = info.mcAuthToken) {
       }
     },
   };
+}
+
+/** A sandbox of its own for one test (a board whose rules or agents the test changes), always closed. */
+export async function withSandbox<T>(body: (sandbox: SandboxHandle, mc: ReturnType<typeof mcClient>) => Promise<T>): Promise<T> {
+  const sandbox = await startSandbox({ seed: 'empty' });
+  try {
+    return await body(sandbox, mcClient(sandbox.info));
+  } finally {
+    await sandbox.close();
+  }
 }
 
 export async function control<T = any>(info: SandboxInfo, method: string, path: string, body?: unknown): Promise<Reply<T>> {

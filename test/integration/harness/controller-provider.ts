@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { embeddedEnv, type EmbeddedInfo } from '../../../src/cli/embedded.js';
 import { Child, freePort, runToEnd, waitHttpOk } from './child.js';
-import { controllerImage } from './image.js';
+import { controllerImage, hostPathMounts } from './image.js';
 import { loadTestcontainers, resolveMode, type DepMode } from './mode.js';
 
 /**
@@ -42,7 +42,7 @@ export interface OnceResult {
 
 export async function once(env: Env, args: string[] = [], opts: { mode?: DepMode; timeoutMs?: number } = {}): Promise<OnceResult> {
   const mode = opts.mode ?? (await resolveMode());
-  if (mode === 'container') return onceInContainer(env, args);
+  if (mode === 'container') return onceInContainer(env, args, opts.timeoutMs ?? 60_000);
   return runToEnd(['once', ...args], env, { timeoutMs: opts.timeoutMs ?? 30_000 });
 }
 
@@ -63,7 +63,7 @@ export async function startRun(env: Env, opts: { waitReady?: boolean; mode?: Dep
   const port = await freePort();
   const e = { ...env, MC_PROBE_ADDR: `127.0.0.1:${port}` };
   const probeUrl = `http://127.0.0.1:${port}`;
-  if (mode === 'container') return runInContainer(e, probeUrl);
+  if (mode === 'container') return runInContainer(e, probeUrl, opts.waitReady ?? false);
   const child = new Child(['run'], e);
   const handle: RunningController = {
     mode,
@@ -88,45 +88,83 @@ export async function startRun(env: Env, opts: { waitReady?: boolean; mode?: Dep
 }
 
 async function containerFor(env: Env) {
-  const image = await controllerImage();
-  const state = env.MC_STATE_DIR;
-  return image
-    .withNetworkMode('host')
-    .withEnvironment(env)
-    .withBindMounts(state ? [{ source: state, target: state, mode: 'rw' }] : []);
+  return (await controllerImage()).withNetworkMode('host').withEnvironment(env).withBindMounts(hostPathMounts(env));
 }
 
-async function onceInContainer(env: Env, args: string[]): Promise<OnceResult> {
+/** The engine's handle on a started container: exit status, kill, per-stream logs. */
+async function engineHandle(id: string) {
   const tc = await loadTestcontainers();
-  // The one-shot wait strategy succeeds only when the container exits 0.
+  return (await tc.getContainerRuntimeClient()).container.getById(id);
+}
+
+/** One stream of a container's log: the engine multiplexes stdout/stderr in 8-byte-framed chunks (no TTY). */
+async function streamLog(id: string, which: 'stdout' | 'stderr'): Promise<string> {
+  const raw = (await (await engineHandle(id)).logs({ stdout: which === 'stdout', stderr: which === 'stderr', follow: false })) as unknown as Buffer;
+  const parts: Buffer[] = [];
+  for (let at = 0; at + 8 <= raw.length; ) {
+    const size = raw.readUInt32BE(at + 4);
+    parts.push(raw.subarray(at + 8, at + 8 + size));
+    at += 8 + size;
+  }
+  return Buffer.concat(parts).toString();
+}
+
+async function onceInContainer(env: Env, args: string[], timeoutMs: number): Promise<OnceResult> {
+  const container = await (await containerFor(env)).withCommand(['once', ...args]).start();
+  const handle = await engineHandle(container.getId());
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    void handle.kill({ signal: 'SIGKILL' }).catch(() => undefined);
+  }, timeoutMs);
   try {
-    const container = await (await containerFor(env)).withCommand(['once', ...args]).withWaitStrategy(tc.Wait.forOneShotStartup()).start();
-    let out = '';
-    (await container.logs()).on('data', (d: Buffer | string) => (out += d.toString()));
+    const { StatusCode } = (await handle.wait()) as { StatusCode: number };
+    const [stdout, stderr] = await Promise.all([streamLog(container.getId(), 'stdout'), streamLog(container.getId(), 'stderr')]);
+    return timedOut ? { code: null, signal: 'SIGKILL', stdout, stderr } : { code: StatusCode, signal: null, stdout, stderr };
+  } finally {
+    clearTimeout(timer);
     await container.stop({ timeout: 0 });
-    // Container logs interleave both streams; callers assert on either.
-    return { code: 0, signal: null, stdout: out, stderr: out };
-  } catch (err) {
-    return { code: 1, signal: null, stdout: '', stderr: (err as Error).message };
   }
 }
 
-async function runInContainer(env: Env, probeUrl: string): Promise<RunningController> {
-  const tc = await loadTestcontainers();
-  const container = await (await containerFor(env)).withCommand(['run']).withWaitStrategy(tc.Wait.forLogMessage(/./)).start();
+async function runInContainer(env: Env, probeUrl: string, waitReady: boolean): Promise<RunningController> {
+  const container = await (await containerFor(env)).withCommand(['run']).start();
+  const handle = await engineHandle(container.getId());
   let alive = true;
-  return {
+  let log = '';
+  (await container.logs()).on('data', (d: Buffer | string) => (log = (log + d.toString()).slice(-64_000)));
+  const exited = handle.wait().then(
+    () => void (alive = false),
+    () => void (alive = false),
+  );
+  const remove = async () => {
+    await exited;
+    await container.stop({ timeout: 0 });
+  };
+  const controller: RunningController = {
     mode: 'container',
     probeUrl,
     crash: async () => {
-      alive = false;
-      await container.stop({ timeout: 0 });
+      // SIGKILL straight away: a stop would send SIGTERM first and let the shutdown hooks run.
+      await handle.kill({ signal: 'SIGKILL' }).catch(() => undefined);
+      await remove();
     },
     stop: async () => {
-      alive = false;
-      await container.stop({ timeout: 10_000 });
+      await handle.kill({ signal: 'SIGTERM' }).catch(() => undefined);
+      const timer = setTimeout(() => void handle.kill({ signal: 'SIGKILL' }).catch(() => undefined), 10_000);
+      await remove();
+      clearTimeout(timer);
     },
     running: () => alive,
-    stderrTail: () => '(see the container log)',
+    stderrTail: () => log.slice(-4_000),
   };
+  if (waitReady) {
+    try {
+      await waitHttpOk(`${probeUrl}/healthz`, { timeoutMs: 30_000, alive: () => alive, describe: () => `--- container log tail ---\n${log.slice(-4_000)}` });
+    } catch (err) {
+      await controller.crash();
+      throw err;
+    }
+  }
+  return controller;
 }

@@ -5,7 +5,8 @@ import { duplicateComments, duplicateMessages, type TaskRow, type World } from '
 
 /**
  * Fault injection through the sandbox's control API while `mc-controller run` works: Mission Control
- * answering 5xx/429/timeouts 20 % of the time, and Discord 429 storms. The board converges and
+ * answering 5xx/429/timeouts 20 % of the time, Mission Control applying a write and then losing the answer
+ * (connection reset after commit), and Discord 429 storms. The board converges and
  * nothing visible is duplicated.
  */
 const stage = useStage({ seed: 'empty' });
@@ -62,21 +63,35 @@ async function runUnderFault(stage: Stage, faults: Record<string, unknown>, ms: 
 }
 
 describe('fault injection (run against the sandbox)', () => {
-  scenario(
-    'Mission Control fails 20 % of requests (500/502/503/429/timeouts): the board converges, nothing duplicated',
-    async () => {
-      const work = await seedWork(stage.world, 'mcfault');
-      const stats = await runUnderFault(stage, { mc: { errorRate: 0.2, kinds: ['500', '502', '503', '429', 'stall'], stallMs: 2_500 } }, 14_000, {
-        MC_HTTP_TIMEOUT_MS: '1500',
-      });
-      expect(stats.mc.faults).toBeGreaterThan(0);
-      await assertConverged(stage, work);
-      const after = await mustOnce(stage, { MC_DELIVERY_BACKLOG: 'deliver', MC_MAX_RETRIES: '0', MC_SESSION_MISSING_GRACE_SECONDS: '0' });
-      expect(after.stdout).toMatch(/ 0 writes/);
-      await assertConverged(stage, work);
-    },
-    60_000,
-  );
+  const mcFaults: [string, string, Record<string, unknown>, Record<string, string>][] = [
+    [
+      'Mission Control fails 20 % of requests (500/502/503/429/timeouts): the board converges, nothing duplicated',
+      'mcfault',
+      { errorRate: 0.2, kinds: ['500', '502', '503', '429', 'stall'], stallMs: 2_500 },
+      { MC_HTTP_TIMEOUT_MS: '1500' },
+    ],
+    [
+      'Mission Control applies 25 % of requests and then resets the connection (answer lost after commit): nothing duplicated',
+      'lostanswer',
+      { errorRate: 0.25, kinds: ['reset-after-commit'] },
+      {},
+    ],
+  ];
+  for (const [name, tag, mc, extra] of mcFaults) {
+    scenario(
+      name,
+      async () => {
+        const work = await seedWork(stage.world, tag);
+        const stats = await runUnderFault(stage, { mc }, 14_000, extra);
+        expect(stats.mc.faults).toBeGreaterThan(0);
+        await assertConverged(stage, work);
+        const after = await mustOnce(stage, { MC_DELIVERY_BACKLOG: 'deliver', MC_MAX_RETRIES: '0', MC_SESSION_MISSING_GRACE_SECONDS: '0' });
+        expect(after.stdout).toMatch(/ 0 writes/);
+        await assertConverged(stage, work);
+      },
+      60_000,
+    );
+  }
 
   scenario(
     'Discord 429 storm (every 2nd post rate limited): every delivery and notice lands exactly once',

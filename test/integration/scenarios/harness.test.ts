@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Child } from '../harness/child.js';
-import { probeContainerRuntime, resolveMode } from '../harness/mode.js';
+import { controllerEnv, startRun, stateDir } from '../harness/controller-provider.js';
+import { TEST_LABEL } from '../harness/image.js';
+import { loadTestcontainers, probeContainerRuntime, resolveMode } from '../harness/mode.js';
 import { startSandboxDep } from '../harness/sandbox-provider.js';
 import { startFakeKubernetes } from '../../../src/sandbox/kubernetes/index.js';
 
@@ -38,6 +40,29 @@ describe('integration harness', () => {
     }
     await expect(fetch(`${a.info.controlUrl}/health`)).rejects.toThrow();
   });
+
+  it('container mode: the sandbox and a controller run as the image and stop() leaves no container behind', async (ctx) => {
+    const probe = await probeContainerRuntime();
+    if (!probe.available) return ctx.skip();
+    const tc = await loadTestcontainers();
+    const client = await tc.getContainerRuntimeClient();
+    const ours = async () => (await client.container.list()).filter((c) => c.Labels?.[TEST_LABEL] === 'true' && c.State === 'running');
+    const before = (await ours()).length;
+    const dep = await startSandboxDep({ seed: 'empty', mode: 'container' });
+    const state = stateDir();
+    try {
+      expect(dep.mode).toBe('container');
+      expect((await fetch(`${dep.info.controlUrl}/health`)).ok).toBe(true);
+      const run = await startRun(controllerEnv(dep.info, state.path), { mode: 'container', waitReady: true });
+      expect((await ours()).length).toBe(before + 2);
+      await run.stop();
+      expect(run.running()).toBe(false);
+    } finally {
+      await dep.stop();
+      state.remove();
+    }
+    expect((await ours()).length).toBe(before);
+  }, 120_000);
 
   it('the fake Kubernetes API runs in-process on a random loopback port', async () => {
     const k8s = await startFakeKubernetes();
