@@ -5,26 +5,19 @@
  */
 import { isCatchAllKillPattern } from '../../src/model/index.js';
 
+import picomatch from 'picomatch';
+
 const GLOB_CHARS = /[*?[]/;
 
-function globToRegExp(glob: string): RegExp {
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
-    if (c === '*') re += '.*';
-    else if (c === '?') re += '.';
-    else if (c === '[') {
-      const end = glob.indexOf(']', i + 1);
-      if (end < 0) re += '\\[';
-      else {
-        const body = glob.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\');
-        re += `[${body}]`;
-        i = end;
-      }
-    } else re += c.replace(/[.+^${}()|\\/]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`, 's');
-}
+/**
+ * The kit's glob: `*`, `?` and `[…]` only. `bash` makes a single `*` a globstar, so it crosses `/` (spaces are
+ * ordinary characters); `dot` lets it cross a leading dot too (`/tmp/*` matches `/tmp/.x`); `posix` reads `[!…]` as
+ * a negated class. Braces, extglobs and a leading `!` were never special in the kit, so they stay literal.
+ */
+const KIT_GLOB: picomatch.PicomatchOptions = { bash: true, dot: true, posix: true, nobrace: true, noextglob: true, nonegate: true };
+
+/** picomatch passes `( ) { } |` through to the regex (groups, quantifiers); the kit read them literally. */
+const literalRegexChars = (pattern: string): string => pattern.replace(/[(){}|]/g, '\\$&');
 
 export interface Candidate {
   command: string;
@@ -35,7 +28,7 @@ export function compileAllowlist(patterns: readonly string[]): (c: Candidate) =>
   // the config loader refuses these already; a pattern naming nothing must never reach a kill either way
   const matchers = patterns.filter((p) => !isCatchAllKillPattern(p)).map((p) => {
     if (!GLOB_CHARS.test(p)) return { p, test: (c: Candidate) => c.command.includes(p) || (c.exe?.includes(p) ?? false) };
-    const re = globToRegExp(p);
+    const re = picomatch.makeRe(literalRegexChars(p), KIT_GLOB);
     return {
       p,
       test: (c: Candidate) => re.test(c.command) || (c.exe !== null && re.test(c.exe)) || re.test(c.command.split(' ')[0] ?? ''),

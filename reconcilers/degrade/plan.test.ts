@@ -196,6 +196,23 @@ describe('degrade planner', () => {
     expect(compileAllowlist([pattern])({ command, exe }) !== null).toBe(expected);
   });
 
+  // The kit's glob on picomatch: each row pins one of its options (see allowlist.ts).
+  it.each([
+    ['/tmp/*', '/tmp/.cache/chrome --headless', true], // `*` crosses a leading dot (dot)
+    ['*/.bin/*', 'node /w/node_modules/.bin/vite', true],
+    ['/srv/app{1,2}*', '/srv/app1 --serve', false], // braces are literal (nobrace)
+    ['/srv/app{1,2}*', '/srv/app{1,2} --serve', true],
+    ['!(x)*', '!(x) run', true], // no extglob, no negation (noextglob, nonegate)
+    ['!(x)*', 'y run', false],
+    ['/bin/a(b|c)*', '/bin/abd', false], // parentheses and bars are literal too
+    ['/bin/a(b|c)*', '/bin/a(b|c) --x', true],
+    ['worker-[!0-9]*', 'worker-a run', true],
+    ['worker-[!0-9]*', 'worker-7 run', false],
+    ['/opt/a?b', '/opt/a/b', false], // `?` is one character other than `/`
+  ])('kit glob %s vs %s → %s', (pattern, command, expected) => {
+    expect(compileAllowlist([pattern])({ command, exe: null }) !== null).toBe(expected);
+  });
+
   it.each(['*', '**', '*/*', '/', '*.*', '? *', '[a-z]*'])('a pattern that names nothing (%j) matches no process', (pattern) => {
     expect(isCatchAllKillPattern(pattern)).toBe(true);
     expect(compileAllowlist([pattern])({ command: '/usr/bin/node /srv/app.js', exe: '/usr/bin/node' })).toBeNull();

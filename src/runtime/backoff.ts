@@ -1,6 +1,7 @@
 /**
- * Per-key exponential backoff with full jitter: the n-th consecutive failure waits a random time in
- * [min, min(max, min·2^(n-1))]. Reset on success by forgetting the key.
+ * Per-key exponential backoff, jittered above a floor (not full jitter): the n-th consecutive failure waits a
+ * random time in [min, min(max, min·2^(n-1))], so a failing key never retries sooner than `min`. Reset on
+ * success by forgetting the key.
  */
 export function backoffDelay(failures: number, minMs: number, maxMs: number, random: () => number = Math.random): number {
   if (failures <= 0) return 0;

@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import { MissionControlError } from '../clients/mission-control/errors.js';
 import { backoffDelay } from './backoff.js';
-import { sleep } from './leader/sleep.js';
+import { sleepUnlessAborted as sleep } from '../clients/http/backoff.js';
 
 export type StartupPhase = 'starting' | 'waiting' | 'refused' | 'running';
 

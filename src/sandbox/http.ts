@@ -73,21 +73,7 @@ export function stop(server: Server): Promise<void> {
   });
 }
 
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (ms <= 0 || signal?.aborted) {
-      resolve();
-      return;
-    }
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
+export { sleepUnlessAborted as sleep } from '../clients/http/backoff.js';
 
 /** An AbortSignal that fires when the client goes away, so stalled/slow handlers stop early. */
 export function clientGone(req: IncomingMessage, res: ServerResponse): AbortSignal {

@@ -188,3 +188,35 @@ describe('Lease leader election against the fake API server', () => {
     expect((await createElector({ ...settings, mode: 'none' })).kind).toBe('single');
   });
 });
+
+describe('Lease client against an API server that never answers', () => {
+  it('abandons a read and a write when the caller signal aborts (renew deadline)', async () => {
+    const { createServer } = await import('node:http');
+    const { KubeConfig } = await import('@kubernetes/client-node');
+    const held: import('node:http').ServerResponse[] = [];
+    const server = createServer((_req, res) => void held.push(res));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as import('node:net').AddressInfo).port;
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: 'silent', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
+      users: [{ name: 'u', token: 't' }],
+      contexts: [{ name: 'silent', cluster: 'silent', user: 'u', namespace: NS }],
+      currentContext: 'silent',
+    });
+    const client = createLeaseClient(kc, NS, LEASE);
+    try {
+      const started = performance.now();
+      await expect(client.get(AbortSignal.timeout(200))).rejects.toThrow(/read lease/);
+      const record = { holderIdentity: 'pod-a', leaseDurationSeconds: 15, acquireTime: 0, renewTime: 0, leaseTransitions: 0 };
+      await expect(client.replace({ ...record, resourceVersion: '1' }, AbortSignal.timeout(200))).rejects.toThrow(/replace lease/);
+      // Both requests reached the server and were cut at their deadline, not at some socket timeout.
+      expect(held).toHaveLength(2);
+      expect(performance.now() - started).toBeLessThan(5_000);
+    } finally {
+      for (const res of held) res.destroy();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});

@@ -7,6 +7,7 @@ import pino, { type Logger } from 'pino';
 import type { ChatMessage, ExecApproval, Session, SessionUsage } from '../../model/index.js';
 import type { GatewayApi, GatewayEvents, HelloInfo } from './api.js';
 import { GatewayConnection, type HelloPayload } from './connection.js';
+import { sleepUnlessAborted as sleep } from '../http/backoff.js';
 import { GatewayError } from './errors.js';
 import { describeIssues, parseApproval, parseHistoryMessage, parseSessionRow, parseUsage } from './parse.js';
 import { ApprovalEventPayload, ApprovalListResult, ChatEventPayload, ChatHistoryResult, SessionsChangedPayload, SessionsListResult } from './schemas.js';
@@ -52,20 +53,6 @@ function toHelloInfo(hello: HelloPayload): HelloInfo {
     methods: new Set(hello.features?.methods ?? []),
     scopes: hello.auth?.scopes ?? [],
   };
-}
-
-/** resolves early (without throwing) when the signal aborts, so close() never waits out a backoff */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 export class GatewayClient implements GatewayApi {

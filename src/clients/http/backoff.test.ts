@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fullJitterDelay, parseRetryAfter, sleep } from './backoff.js';
+import { fullJitterDelay, parseRetryAfter, sleep, sleepUnlessAborted } from './backoff.js';
 
 describe('fullJitterDelay', () => {
   const policy = { baseMs: 100, capMs: 1_000 };
@@ -51,5 +51,33 @@ describe('sleep', () => {
   });
   it('rejects at once when already aborted', async () => {
     await expect(sleep(10, AbortSignal.abort(new Error('gone')))).rejects.toThrow('gone');
+  });
+  it("rejects with the caller's reason itself, not Node's AbortError wrapper", async () => {
+    const reason = new DOMException('deadline', 'TimeoutError');
+    const controller = new AbortController();
+    const pending = sleep(10_000, controller.signal);
+    controller.abort(reason);
+    await expect(pending).rejects.toBe(reason);
+  });
+});
+
+describe('sleepUnlessAborted', () => {
+  it('waits out the delay without a signal', async () => {
+    const started = performance.now();
+    await sleepUnlessAborted(50);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(45);
+  });
+  it('resolves (does not reject) as soon as the signal aborts', async () => {
+    const controller = new AbortController();
+    const started = Date.now();
+    const pending = sleepUnlessAborted(10_000, controller.signal);
+    controller.abort(new Error('closed'));
+    await expect(pending).resolves.toBeUndefined();
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+  it('resolves at once when already aborted', async () => {
+    const started = Date.now();
+    await expect(sleepUnlessAborted(10_000, AbortSignal.abort(new Error('gone')))).resolves.toBeUndefined();
+    expect(Date.now() - started).toBeLessThan(1_000);
   });
 });

@@ -1,4 +1,5 @@
 /** Retry timing shared by every HTTP peer: full-jitter exponential backoff and Retry-After. */
+import { setTimeout as delay } from 'node:timers/promises';
 
 export interface BackoffPolicy {
   /** delay ceiling of the first retry */
@@ -33,21 +34,24 @@ export function parseRetryAfter(value: string | string[] | undefined | null, now
   return Math.max(0, at - now);
 }
 
-/** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts; never leaves a timer behind. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+/**
+ * Resolves after `ms`, or rejects with the signal's own reason (not Node's AbortError wrapper) as soon as it
+ * aborts, so a caller's timeout or shutdown reason reaches whoever awaits the retry loop.
+ */
+export async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  try {
+    await delay(ms, undefined, { signal });
+  } catch (err) {
+    if (signal?.aborted) throw signal.reason;
+    throw err;
+  }
+}
+
+/** Resolves after `ms`, or as soon as `signal` aborts; never rejects: the caller checks its own stop flag. */
+export async function sleepUnlessAborted(ms: number, signal?: AbortSignal): Promise<void> {
+  try {
+    await delay(ms, undefined, { signal });
+  } catch (err) {
+    if (!signal?.aborted) throw err;
+  }
 }

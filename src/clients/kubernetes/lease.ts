@@ -4,13 +4,12 @@
  */
 import {
   CoordinationV1Api,
+  Observable,
   type ConfigurationOptions,
   type KubeConfig,
   type RequestContext,
   type V1Lease,
 } from '@kubernetes/client-node';
-// client-node exports no helper to attach an AbortSignal; its middleware contract needs this `of`.
-import { of } from '@kubernetes/client-node/dist/gen/rxjsStub.js';
 import { z } from 'zod';
 import { LeaseApiError, LeaseConflictError, type LeaseClient, type LeaseRecord } from './lease-types.js';
 
@@ -92,7 +91,13 @@ function describe(op: string, err: unknown): string {
   return code !== undefined ? `${op}: HTTP ${code}` : `${op}: ${(err as Error)?.message ?? String(err)}`;
 }
 
-/** Cancels the HTTP request when `signal` aborts, so a renew never outlives its deadline. */
+/** Wraps a value the way client-node's (observable) per-request middleware contract expects. */
+const observe = <T>(value: T): Observable<T> => new Observable(Promise.resolve(value));
+
+/**
+ * Cancels the HTTP request when `signal` aborts, so a renew never outlives its deadline. client-node has no
+ * per-call signal option; a per-request middleware calling RequestContext.setSignal is its public way.
+ */
 function withSignal(signal: AbortSignal | undefined): ConfigurationOptions | undefined {
   if (!signal) return undefined;
   return {
@@ -100,9 +105,9 @@ function withSignal(signal: AbortSignal | undefined): ConfigurationOptions | und
       {
         pre: (ctx: RequestContext) => {
           ctx.setSignal(signal);
-          return of(ctx);
+          return observe(ctx);
         },
-        post: (res) => of(res),
+        post: (res) => observe(res),
       },
     ],
     middlewareMergeStrategy: 'append',

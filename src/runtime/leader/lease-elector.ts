@@ -7,7 +7,7 @@
  *   anyone may take over); losing leadership ends the loop — the CLI exits the process.
  */
 import { LeaseConflictError, type LeaseClient, type LeaseRecord } from '../../clients/kubernetes/lease-types.js';
-import { sleep } from './sleep.js';
+import { sleepUnlessAborted as sleep } from '../../clients/http/backoff.js';
 import { JITTER_FACTOR, validateLeaseTiming, type LeaseTiming } from './timing.js';
 import { silentLogger, type ElectionLogger, type LeaderCallbacks, type LeaderElector } from './types.js';
 

@@ -8,7 +8,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unl
 import { dirname } from 'node:path';
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { sleep } from './sleep.js';
+import { sleepUnlessAborted as sleep } from '../../clients/http/backoff.js';
 import { silentLogger, type ElectionLogger, type LeaderCallbacks, type LeaderElector } from './types.js';
 
 export interface LockFileElectorOptions {

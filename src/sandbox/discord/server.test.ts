@@ -1,4 +1,5 @@
-import { REST, Routes } from 'discord.js';
+import { REST } from '@discordjs/rest';
+import { Routes } from 'discord-api-types/v10';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSandbox, type SandboxHandle } from '../index.js';
 import { control } from '../testing/client.js';
@@ -108,7 +109,7 @@ describe('discord fake', () => {
     expect(limited?.body).toMatchObject({ retry_after: 1, global: false });
   });
 
-  it('works with the discord.js REST client, which retries a 429 with the same nonce', async () => {
+  it('works with @discordjs/rest (the REST client of discord.js, as production uses it), which retries a 429 with the same nonce', async () => {
     const before = (await control(sandbox.info, 'GET', '/stats')).body.discord.posts as number;
     // make the very next post the rate-limited one
     await control(sandbox.info, 'PUT', '/faults', { discord: { rateLimitEvery: 1 } });
