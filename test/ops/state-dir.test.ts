@@ -42,8 +42,10 @@ describe('default state dir', () => {
       for (let i = 0; i < 150 && !existsSync(lock) && run.running; i++) await new Promise((r) => setTimeout(r, 100));
       expect(existsSync(lock), run.stderrTail()).toBe(true);
       const other = await runCli(['once'], env, { cwd: join(dir, 'b'), timeoutMs: 30_000 });
-      expect(other.code, other.stderr).toBe(0);
-      expect(other.stderr).toContain('another instance holds the controller lock; nothing done');
+      // exit 4, the holder named: the same lock, whichever folder each was started from
+      expect(other.code, other.stderr).toBe(4);
+      expect(other.stderr).toContain(`another instance holds the controller lock: `);
+      expect(other.stderr).toContain(`lock file ${lock}`);
       expect(existsSync(join(dir, 'a', '.mc-controller')) || existsSync(join(dir, 'b', '.mc-controller'))).toBe(false);
     } finally {
       await run.stop();

@@ -162,7 +162,13 @@ describe('default board: the done gate end to end (CLI against the sandbox)', ()
       let now = await until(world, t.id, (x) => conditionsOf(x).length > 0, 'the first conditions');
       expect(conditionsOf(now)).toEqual(STEPS.running);
       await agentReportsDone(world, key, 'walk report (run)');
-      now = await until(world, t.id, (x) => x.status === 'review' && conditionsOf(x).some((c) => c.type === 'Blocked'), 'review behind the gate');
+      // the TASK_UPDATE reply and the session's end arrive as separate pushes: wait for both to be reflected
+      now = await until(
+        world,
+        t.id,
+        (x) => x.status === 'review' && ['Blocked', 'Completed'].every((type) => conditionsOf(x).some((c) => c.type === type && c.status === 'True')),
+        'review behind the gate, the run finished',
+      );
       checkGated(now);
       const approval = await world.createApproval(t.id, 'sign off the run walk');
       now = await until(world, t.id, (x) => conditionsOf(x).some((c) => c.type === 'ApprovalNotified'), 'the approval notice');
