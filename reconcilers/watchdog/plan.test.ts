@@ -188,6 +188,24 @@ describe('watchdog: finished sessions', () => {
   });
 });
 
+describe('watchdog: the done report and the run\'s end in either order', () => {
+  const key = 'agent:main:subagent:gated1';
+  it('a task already waiting on the done gate still records its run\'s end (Completed), moves nothing, writes once', () => {
+    // the agent's done report came first: review, Blocked=DoneAwaitingApproval (what task-update leaves)
+    const gatedTask = { ...withCondition(withCondition(task({ fields: { mc_session_key: key } }), 'SessionLinked', 'True', 'Linked'), 'Blocked', 'True', 'DoneAwaitingApproval'), status: 'review' as const };
+    const running = gateway([{ key, status: 'running', updatedAt: NOW - MIN }]);
+    expect(plan(snapshot(gatedTask, { gateway: running })).actions).toEqual([]);
+    const ended = gateway([{ key, status: 'done', updatedAt: NOW, endedAt: NOW }]);
+    const { task: t, passes: p } = passes(gatedTask, 2, ended);
+    expect(t.status).toBe('review');
+    expect(cond(t, 'Completed')).toMatchObject({ status: 'True', reason: 'SessionFinished' });
+    expect(cond(t, 'Blocked')).toMatchObject({ status: 'True', reason: 'DoneAwaitingApproval' });
+    expect(patches(p[0]!).every((a) => a.change.status === undefined)).toBe(true);
+    expect(comments(p[0]!)).toEqual([]);
+    expect(p[1]).toEqual([]);
+  });
+});
+
 describe('watchdog: lost sessions and retries (S1, S2)', () => {
   const key = '__qa_missing_1';
   it('S1: max 1 → first pass counts a recovery attempt (in_progress, retry 1), second → review + needs_approval', () => {

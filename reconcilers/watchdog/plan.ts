@@ -215,7 +215,30 @@ function running(p: Plan, key: string, session: Session): void {
   }
 }
 
+/** A task the agent reported done that waits in review on the board's done gate (not one the watchdog put there). */
+const waitsOnGate = (s: TaskSnapshot): boolean =>
+  s.task.status === 'review' && !ABNORMAL(s.status) && findCondition(s.status.conditions, BLOCKED)?.reason === DONE_AWAITING_APPROVAL && isTrue(s.status.conditions, BLOCKED);
+
+/**
+ * The run's end is still news for a task waiting on the gate: the agent's done report and the session's end
+ * arrive as separate pushes, and whichever comes first, the task ends with the same conditions. Nothing moves.
+ */
+function finishedWhileGated(p: Plan): void {
+  const key = sessionKeyOf(p.s);
+  const session = key ? p.s.gateway?.sessions.get(key) : undefined;
+  if (!key || !session || !p.s.gateway?.synced || classify(session) !== 'done') return;
+  if (p.s.status.ledger['watchdog:completed']?.ext === key) return;
+  p.move({ type: 'Completed', status: 'True', reason: 'SessionFinished', message: `session ${key} finished` }, 'session finished while the task waits for approval of done', undefined, {
+    ledger: { 'watchdog:completed': { s: 'done', at: p.s.now, ext: key } },
+  });
+}
+
 export function plan(s: TaskSnapshot): PlanResult {
+  if (waitsOnGate(s)) {
+    const p = new Plan(s);
+    finishedWhileGated(p);
+    return result(p);
+  }
   if (!inScope(s)) return { actions: [] };
   const p = new Plan(s);
   const key = sessionKeyOf(s);
