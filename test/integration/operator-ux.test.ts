@@ -6,7 +6,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbedded, type Embedded } from '../../src/cli/embedded.js';
+import { embeddedEnv, startEmbedded, type Embedded } from '../../src/cli/embedded.js';
 import { jsonLines, parseExports, runCli } from '../support/cli.js';
 import { Child } from './harness/child.js';
 import { World } from './harness/world.js';
@@ -83,16 +83,8 @@ describe('against a sandbox', () => {
     embedded = await startEmbedded({ seed: 'demo' });
     world = new World(embedded.info);
     cwd = fresh('mc-ux-');
-    const i = embedded.info;
     env = {
-      MC_API_URL: i.mcApiUrl,
-      MC_AUTH_TOKEN: i.mcAuthToken,
-      MC_BOARD_ID: i.boardId,
-      DISCORD_API_URL: i.discordApiUrl,
-      DISCORD_BOT_TOKEN: i.discordBotToken,
-      MC_DISCORD_CHANNEL: i.discordChannelId,
-      MC_GATEWAY_URL: i.gatewayUrl,
-      MC_GATEWAY_TOKEN: i.gatewayToken,
+      ...embeddedEnv(embedded.info),
       MC_STATE_DIR: join(cwd, 'state'),
       MC_LEADER_ELECTION: 'none',
     };
