@@ -30,6 +30,7 @@ export function countingGateway(api: GatewayClient): { api: GatewayApi; count: (
     chatHistory: (k, limit) => (hit('chat.history'), api.chatHistory(k, limit)),
     listExecApprovals: () => (hit('exec.approval.list'), api.listExecApprovals()),
     sessionUsage: (k) => (hit('sessions.usage'), api.sessionUsage(k)),
+    sessionUsageAll: (limit) => (hit('sessions.usage'), api.sessionUsageAll(limit)),
   };
   return { api: wrapped, count: () => n, byMethod };
 }

@@ -11,8 +11,8 @@ const ID = '7d2c0a4e-1111-4222-8333-944445555666';
 const inbox = (over: Partial<Task> = {}) => task({ id: ID, status: 'inbox', inProgressAt: null, ...over });
 
 /** One pass like the controller runs it: wants → the openings the source would read → plan. */
-function pass(t: Task, sessions: Session[], history: Record<string, ChatMessage[]> = {}, now = NOW) {
-  const base = snapshot(t, { gateway: gateway(sessions), now });
+function pass(t: Task, sessions: Session[], history: Record<string, ChatMessage[]> = {}, now = NOW, linked: string[] = []) {
+  const base = snapshot(t, { gateway: gateway(sessions), now, linkedSessions: new Set(linked) });
   const w = r.wants!(t, base.status, base);
   const fetched = Object.fromEntries((w?.openings ?? []).map((k) => [k, openingPrompt(history[k] ?? [])]));
   const result = r.plan({ ...base, gateway: gateway(sessions, { openings: fetched }) });
@@ -45,6 +45,17 @@ describe('session-link reconciler (auto-adoption)', () => {
     expect(comments(out.actions)[0]).toMatch(/first message names this task/);
     const byTaskId = pass(inbox(), [recent], { [recent.key]: [{ role: 'user', text: `objective taskId=${ID} go` }] });
     expect(byTaskId.task.fields.mc_session_key).toBe(recent.key);
+  });
+
+  it('a recent session another task is linked to already is not read, whatever its opening says', () => {
+    const taken: Session = { key: 'agent:main:subagent:taken', status: 'running', createdAt: NOW - 2 * MIN, updatedAt: NOW };
+    const free: Session = { key: 'agent:main:subagent:free', status: 'running', createdAt: NOW - 2 * MIN, updatedAt: NOW };
+    const names = { [taken.key]: [{ role: 'user', text: `MC Task: ${ID}` }], [free.key]: [{ role: 'user', text: 'unrelated' }] };
+    const out = pass(inbox(), [taken, free], names, NOW, [taken.key]);
+    expect(out.wanted).toEqual({ openings: [free.key] });
+    expect(out.task.fields.mc_session_key).toBeUndefined();
+    // the same board without that link: the session is a candidate and adopted
+    expect(pass(inbox(), [taken, free], names).task.fields.mc_session_key).toBe(taken.key);
   });
 
   it('a message naming another task, or an assistant message, does not link', () => {

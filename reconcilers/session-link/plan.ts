@@ -78,10 +78,13 @@ function recentCandidates(gw: GatewayView, now: number, lookback: number): Sessi
   return [...gw.sessions.values()].filter((s) => !(s.label && UUID.test(s.label)) && (s.createdAt ?? s.updatedAt ?? 0) >= now - lookback);
 }
 
-/** Candidates not yet examined at their current version, as far as the task's ledger knows. */
-function unexamined(s: Pick<TaskSnapshot, 'status' | 'now' | 'settings'>, gw: GatewayView): Session[] {
+/**
+ * Candidates not yet examined at their current version, as far as the task's ledger knows. A session another
+ * task is linked to already is that task's, whatever its opening says, so it is never read for this.
+ */
+function unexamined(s: Pick<TaskSnapshot, 'status' | 'now' | 'settings' | 'linkedSessions'>, gw: GatewayView): Session[] {
   const scanned = s.status.ledger[SCANNED]?.n ?? 0;
-  return recentCandidates(gw, s.now, lookbackMs(s.settings)).filter((c) => sessionVersion(c) > scanned);
+  return recentCandidates(gw, s.now, lookbackMs(s.settings)).filter((c) => sessionVersion(c) > scanned && !s.linkedSessions?.has(c.key));
 }
 
 /**
@@ -150,7 +153,7 @@ export function plan(s: TaskSnapshot): PlanResult {
 function wants(task: Task, status: TaskSnapshot['status'], s: Omit<TaskSnapshot, 'comments'>) {
   const gw = s.gateway;
   if (!gw?.synced || !unlinked(task) || byLabel(gw).has(task.id)) return undefined;
-  const keys = unexamined({ status, now: s.now, settings: s.settings }, gw).map((c) => c.key);
+  const keys = unexamined({ ...s, status }, gw).map((c) => c.key);
   return keys.length > 0 ? { openings: keys } : undefined;
 }
 

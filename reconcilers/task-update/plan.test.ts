@@ -8,6 +8,9 @@ import type { Approval } from '../../src/model/index.js';
 
 const KEY = 'agent:main:subagent:abc';
 const patches = (actions: Action[]) => actions.filter((a): a is TaskPatchAction => a.type === 'task.patch');
+/** what the task gets written for on its own: riders only come along with another write */
+const own = (actions: Action[]) => actions.filter((a) => !(a.type === 'task.patch' && a.change.rider));
+const riders = (actions: Action[]) => patches(actions).filter((a) => a.change.rider);
 const comments = (actions: Action[]) => patches(actions).flatMap((a) => (a.change.comment ? [a.change.comment] : []));
 const linked = (over: Partial<Task> = {}, fields: Record<string, unknown> = {}) => task({ ...over, fields: { mc_session_key: KEY, ...fields } });
 const session = (over: Partial<Session> = {}): Session => ({ key: KEY, status: 'running', updatedAt: NOW - MIN, ...over });
@@ -49,7 +52,9 @@ describe('task-update reconciler', () => {
     expect(one.task.fields.mc_progress).toBe(60);
     // same history again (e.g. a fresh process without the seen marker matching): nothing new
     const again = pass(one.task, { ...s, updatedAt: NOW - MIN + 1 }, h1);
-    expect(again.actions).toEqual([]);
+    expect(own(again.actions)).toEqual([]);
+    // the version read rides along with the next write the task gets anyway
+    expect(riders(again.actions).map((a) => a.change.ledger?.[SEEN])).toEqual([expect.objectContaining({ at: NOW - MIN + 1, ext: `${KEY} running` })]);
     const h2 = [...h1, say('TASK_UPDATE {"status":"blocked","review_reason":"needs the API key"}')];
     const two = pass(one.task, { ...s, updatedAt: NOW }, h2);
     expect(comments(two.actions)).toHaveLength(1);
@@ -103,7 +108,7 @@ describe('task-update reconciler', () => {
 
   it('user messages (the spawn prompt with its example block) are never mirrored; garbage changes nothing', () => {
     const out = pass(linked(), session({ updatedAt: NOW - 10_000 }), [{ role: 'user', text: 'TASK_UPDATE {"taskId":"t1","status":"in_progress","progress":0}' }, say('TASK_UPDATE {garbage')]);
-    expect(out.actions).toEqual([]);
+    expect(own(out.actions)).toEqual([]);
   });
 
   it('a finished session with no blocks records the seen version once, then stops reading', () => {
@@ -114,8 +119,12 @@ describe('task-update reconciler', () => {
     const second = pass(first.task, s, [say('all done, no block')]);
     expect(second.wanted).toBeUndefined();
     expect(second.actions).toEqual([]);
-    // a session still active (changed 10 s ago) without blocks: no write at all (the in-process cache avoids re-reads)
-    expect(pass(linked(), session({ updatedAt: NOW - 10_000 }), [say('thinking', NOW - 10_000)]).actions).toEqual([]);
+    // a session still active (changed 10 s ago) without blocks: no write of its own (the in-process cache avoids
+    // re-reads), only a rider that a write the task gets anyway carries
+    const active = pass(linked(), session({ updatedAt: NOW - 10_000 }), [say('thinking', NOW - 10_000)]);
+    expect(own(active.actions)).toEqual([]);
+    expect(riders(active.actions)).toHaveLength(1);
+    expect(readStatus(active.task.fields).ledger[SEEN]).toBeUndefined();
     // a run that ends without moving updatedAt is still read again: the marker remembers the state too
     const marked = pass(linked(), session({ status: 'done', updatedAt: NOW - 5 * MIN }), [say('thinking')]).task;
     const ended = pass(marked, session({ status: 'failed', updatedAt: NOW - 5 * MIN }), [say('TASK_UPDATE {"status":"failed","error":"x"}')]);

@@ -23,8 +23,9 @@ import { findTaskUpdates, isMeaningful, type TaskUpdate } from './parse.js';
  * Mirrors TASK_UPDATE blocks from a linked session's assistant messages onto its task, each exactly once
  * (ledger entry per block). Cost control: history is read only when the session row moved since the
  * version recorded in `task-update:seen` (SESSION_SEEN); the marker is written with applied blocks, or
- * alone once the session is quiet (ended, or unchanged for a minute), never on every tick of a running
- * session — so a restarted controller reads only sessions that changed.
+ * alone once the session is quiet (ended, or unchanged for a minute), and before that as a rider on a write
+ * the task gets anyway — never as a write of its own on a tick of a running session — so a restarted
+ * controller reads only sessions that changed.
  */
 
 export const SEEN = SESSION_SEEN;
@@ -68,18 +69,23 @@ function mirrorSession(s: TaskSnapshot): PlanResult {
   const ownUpdates = updatesIn(history).filter((u) => u.taskId === undefined || u.taskId === s.task.id);
   const ctx = { task: s.task, status: s.status, board: s.board, approvals: s.approvals, now: s.now, source: `session ${session.key}` };
   const actions = mirror(ctx, ownUpdates, mark);
-  if (actions.length > 0 || Object.keys(mark).length === 0 || !sessionQuiet(session, s.now)) return { actions };
+  if (actions.length > 0 || Object.keys(mark).length === 0) return { actions };
+  // Quiet: worth a write of its own. Still changing: only with a write the task gets anyway this pass, so a
+  // running session costs no write per pass and a restart soon after a write re-reads nothing.
+  const quiet = sessionQuiet(session, s.now);
   return {
     actions: [
       {
         type: 'task.patch',
         key: `task/${s.task.boardId}/${s.task.id}`,
         reconciler: NAME,
-        reason: `session ${session.key} ${sessionFinished(session) ? 'ended' : 'is quiet'}; its TASK_UPDATE blocks are all mirrored`,
+        reason: quiet
+          ? `session ${session.key} ${sessionFinished(session) ? 'ended' : 'is quiet'}; its TASK_UPDATE blocks are all mirrored`
+          : `session ${session.key} read at its current version; its TASK_UPDATE blocks are all mirrored`,
         idempotencyKey: `${NAME}:seen:${s.task.id}:${version}`,
         boardId: s.task.boardId,
         taskId: s.task.id,
-        change: { ledger: mark },
+        change: { ledger: mark, ...(quiet ? {} : { rider: true as const }) },
       },
     ],
   };

@@ -39,6 +39,11 @@ export const taskChangeSchema = z.object({
   ledger: z.record(z.string(), ledgerEntry.nullable()).optional(),
   /** one comment line; written in the same PATCH as the fields, so the two land together or not at all */
   comment: z.string().optional(),
+  /**
+   * Rides along: applied only when the task's other changes of this pass write anyway, never a write of its
+   * own (a record worth keeping that is not worth a PATCH, e.g. the session version a reader consumed).
+   */
+  rider: z.literal(true).optional(),
 });
 export type TaskChange = z.infer<typeof taskChangeSchema>;
 

@@ -49,6 +49,8 @@ export interface TaskSnapshot {
   global: GlobalState;
   /** field keys bound to the board; writing others would be refused with 422 */
   boundFields: ReadonlySet<string>;
+  /** session keys some task (of any board) is already linked to: never another task's to adopt */
+  linkedSessions?: { has(sessionKey: string): boolean };
 }
 
 /** What a global planner sees: every board at once. */

@@ -21,7 +21,8 @@ import { actionLine } from './plan-printer.js';
 import type { GlobalStateFile } from './global-state.js';
 import type { PostedMessages } from './posted.js';
 import { WorkQueue, type QueueHooks } from './queue.js';
-import { buildGlobalSnapshot, buildTaskSnapshot, type SnapshotDeps } from './snapshot.js';
+import { withoutLoneRiders } from './merge.js';
+import { buildGlobalSnapshot, buildTaskSnapshot, warmGatewayReads, type SnapshotDeps } from './snapshot.js';
 import { BoardStore, linkedTasks } from './store.js';
 
 export interface ControllerMetrics extends QueueHooks {
@@ -171,6 +172,8 @@ export class Controller {
         this.o.logger.warn({ err: (listed.err as Error).message }, 'gateway unreachable; session-based checks wait for it');
       }
     }
+    // the reads the keys will ask for, started together now rather than a few keys at a time
+    if (this.o.gateway) await warmGatewayReads(this.snapshotDeps(), Date.now());
     this.admission.newPass();
     this.lastSyncAt = Date.now();
     return [...changed];
@@ -231,6 +234,7 @@ export class Controller {
       ...(this.o.gateway ? { gateway: this.o.gateway } : {}),
       ...(this.o.pressure ? { pressure: this.o.pressure } : {}),
       ...(this.o.posted ? { posted: this.o.posted } : {}),
+      linkedSessions: this.sessionIndex,
     };
   }
 
@@ -276,6 +280,7 @@ export class Controller {
           consider(r, () => r.plan(snapshot));
         }
       }
+      actions.splice(0, actions.length, ...withoutLoneRiders(actions));
     };
     await planNow();
     if (actions.length === 0) return { ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}), entries: [] };

@@ -126,7 +126,7 @@ export class Executor {
         summary: '',
       };
       if (a.type === 'task.patch' && ctx && status) {
-        const merged = mergeChanges(ctx.task, status, [a.change], now, { ...mergeOptions(ctx), conditionsBound: true });
+        const merged = mergeChanges(ctx.task, status, [{ ...a.change, rider: undefined }], now, { ...mergeOptions(ctx), conditionsBound: true });
         entry.diff = merged?.diff ?? [];
         entry.summary = [describeDiff(entry.diff), a.change.comment ? `comment "${firstLine(a.change.comment)}"` : '']
           .filter(Boolean)

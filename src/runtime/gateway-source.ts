@@ -7,6 +7,21 @@ import type { GatewayApi, HelloInfo } from '../clients/gateway/api.js';
 const UNFRESH_TTL_MS = 15_000;
 /** Reads in flight at once over the one WebSocket: enough to scan hundreds of sessions in well under a second. */
 const READS_IN_FLIGHT = 32;
+/** Fewer usage reads than this are cheaper one by one than one answer about every session. */
+const USAGE_BATCH_MIN = 8;
+/** ... and so are wanted keys fewer than 1 in this many listed sessions (the answer's size grows with all of them). */
+const USAGE_BATCH_SHARE = 10;
+/** sessions that appear between the list and the usage call still fit in the answer */
+const USAGE_BATCH_SLACK = 50;
+
+/**
+ * A refreshing usage answer is kept briefly too: the gateway needs ~15 s to refresh, so asking again every
+ * pass (one call per task on a big board) would only repeat "refreshing". No answer at all is not kept.
+ */
+const usageReusable =
+  (now: number) =>
+  (u: SessionUsage | null, at: number): boolean =>
+    u !== null && (u.fresh || now - at < UNFRESH_TTL_MS);
 
 /** One read of a session at one row version, shared by every reader that asks while it is valid. */
 interface SharedRead<T> {
@@ -130,8 +145,8 @@ export class GatewaySource {
    */
   private shared<T>(cache: Map<string, SharedRead<T>>, key: string, now: number, fetch: () => Promise<T>, reuse: (value: T, at: number) => boolean = () => true): Promise<T> {
     const version = this.version(key);
-    const cached = cache.get(key);
-    if (cached && cached.version === version && (!cached.value || (version !== null && reuse(cached.value.v, cached.at)))) return cached.read;
+    const cached = this.cached(cache, key, reuse);
+    if (cached) return cached.read;
     const entry: SharedRead<T> = { version, read: this.limit(fetch), at: now };
     cache.set(key, entry);
     entry.read.then(
@@ -141,6 +156,13 @@ export class GatewaySource {
       },
     );
     return entry.read;
+  }
+
+  /** The read of `key` still valid at its row's current version (in flight, or answered and reusable). */
+  private cached<T>(cache: Map<string, SharedRead<T>>, key: string, reuse: (value: T, at: number) => boolean): SharedRead<T> | undefined {
+    const version = this.version(key);
+    const cached = cache.get(key);
+    return cached && cached.version === version && (!cached.value || (version !== null && reuse(cached.value.v, cached.at))) ? cached : undefined;
   }
 
   history(key: string, limit = 20): Promise<ChatMessage[]> {
@@ -157,9 +179,32 @@ export class GatewaySource {
   }
 
   usage(key: string, now = Date.now()): Promise<SessionUsage | null> {
-    // A refreshing answer is kept briefly too: the gateway needs ~15 s to refresh, so asking again every pass
-    // (one call per task on a big board) would only repeat "refreshing". No answer at all is not kept.
-    return this.shared(this.usageCache, key, now, () => this.api.sessionUsage(key), (u, at) => u !== null && (u.fresh || now - at < UNFRESH_TTL_MS));
+    return this.shared(this.usageCache, key, now, () => this.api.sessionUsage(key), usageReusable(now));
+  }
+
+  /**
+   * Warms the usage of many sessions at once: when enough of them need a read, one `sessions.usage` of every
+   * session replaces a call per key (the answer carries all sessions, so it pays only when a good share of
+   * them is wanted). Keys the answer leaves out stay for usage() to read one by one; a failed batch too.
+   */
+  async usageMany(keys: readonly string[], now = Date.now()): Promise<void> {
+    const reusable = usageReusable(now);
+    const wanted = [...new Set(keys)].filter((k) => !this.cached(this.usageCache, k, reusable));
+    if (wanted.length < USAGE_BATCH_MIN || wanted.length * USAGE_BATCH_SHARE < this.sessions.size) return;
+    const versions = new Map(wanted.map((k) => [k, this.version(k)]));
+    let all: Map<string, SessionUsage> | null;
+    try {
+      all = await this.limit(() => this.api.sessionUsageAll(this.sessions.size + USAGE_BATCH_SLACK));
+    } catch (err) {
+      this.logger.debug({ err: (err as Error).message }, 'usage of all sessions failed; reading them one by one');
+      return;
+    }
+    for (const key of wanted) {
+      const u = all?.get(key);
+      // a row that moved while the batch was out is read again on its own
+      if (!u || versions.get(key) !== this.version(key) || this.usageCache.has(key)) continue;
+      this.usageCache.set(key, { version: versions.get(key)!, read: Promise.resolve(u), value: { v: u }, at: now });
+    }
   }
 
   view(extra: { history: Map<string, ChatMessage[]>; openings: Map<string, string | null>; usage: Map<string, SessionUsage>; readErrors: Map<string, string> }): GatewayView {

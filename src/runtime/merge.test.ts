@@ -9,7 +9,8 @@ import {
   type Task,
   type TaskChange,
 } from '../model/index.js';
-import { inputsHash, mergeChanges, summaryOf, type MergedWrite } from './merge.js';
+import { inputsHash, mergeChanges, summaryOf, withoutLoneRiders, type MergedWrite } from './merge.js';
+import type { Action } from '../model/index.js';
 
 const NOW = Date.UTC(2024, 4, 1, 10, 0, 0);
 const LATER = NOW + 3_600_000;
@@ -381,3 +382,28 @@ describe('mergeChanges: conditions settle, mc_status follows', () => {
     expect(OWN_FIELDS.has('mc_status')).toBe(true);
   });
 });
+
+describe('riders: records that come only with a write the task gets anyway', () => {
+  const seen: LedgerEntry = { s: 'done', at: NOW - 5_000, ext: 'agent:a:1 running' };
+  const rider: TaskChange = { ledger: { 'task-update:seen': seen }, rider: true };
+
+  it('a rider alone writes nothing; with another change it lands in the same write', () => {
+    expect(merge(task(), [rider])).toBeNull();
+    const w = merge(task(), [{ fields: { mc_progress: 50 } }, rider]);
+    expect(w?.fields.mc_progress).toBe(50);
+    expect(w?.nextStatus.ledger['task-update:seen']).toEqual(seen);
+  });
+
+  it('a change that changes nothing carries no rider either', () => {
+    expect(merge(task(), [{ fields: { mc_progress: 40 } }, rider])).toBeNull();
+  });
+
+  it('withoutLoneRiders drops a rider no other task write of the key would carry', () => {
+    const base = { key: 'task/b1/t1', reconciler: 'r', reason: 'x', boardId: 'b1', taskId: 't1' };
+    const ride: Action = { ...base, type: 'task.patch', idempotencyKey: 'ride', change: rider };
+    const write: Action = { ...base, type: 'task.patch', idempotencyKey: 'write', change: { fields: { mc_progress: 50 } } };
+    expect(withoutLoneRiders([ride])).toEqual([]);
+    expect(withoutLoneRiders([ride, write])).toEqual([ride, write]);
+  });
+});
+

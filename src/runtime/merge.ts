@@ -9,6 +9,7 @@ import {
   setCondition,
   stableStringify,
   summarize,
+  type Action,
   type ControllerStatus,
   type Task,
   type TaskChange,
@@ -58,6 +59,14 @@ export function mergeChanges(
   now: number,
   opts: MergeOptions,
 ): MergedWrite | null {
+  const own = changes.filter((c) => !c.rider);
+  if (own.length === changes.length) return mergeAll(task, current, changes, now, opts);
+  // Riders never make a write on their own: only a write the other changes make anyway carries them.
+  if (!mergeAll(task, current, own, now, opts)) return null;
+  return mergeAll(task, current, changes, now, opts);
+}
+
+function mergeAll(task: Task, current: ControllerStatus, changes: readonly TaskChange[], now: number, opts: MergeOptions): MergedWrite | null {
   let status: TaskStatus | undefined;
   const fields: Record<string, unknown> = {};
   const comments: string[] = [];
@@ -149,4 +158,13 @@ export function summaryOf(s: ControllerStatus): string {
     .filter((c) => c.type !== 'Ready' || c.status !== 'True')
     .map((c) => `${c.type}=${c.status}(${c.reason})`);
   return conds.length > 0 ? conds.join(' ') : s.conditions.length > 0 ? 'Ready=True' : '(none)';
+}
+
+/**
+ * A key's actions without riders that nothing would carry: with no other task write planned, a rider is
+ * not an action at all (and `plan` must not list it as one).
+ */
+export function withoutLoneRiders(actions: readonly Action[]): Action[] {
+  const carried = actions.some((a) => (a.type === 'task.patch' && !a.change.rider) || (a.type === 'discord.post' && a.task !== undefined));
+  return carried ? [...actions] : actions.filter((a) => !(a.type === 'task.patch' && a.change.rider));
 }

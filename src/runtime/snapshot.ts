@@ -27,6 +27,8 @@ export interface SnapshotDeps {
   pressure?: () => unknown;
   /** the channel as the record of what was posted; absent without Discord */
   posted?: PostedMessages;
+  /** session key → the tasks linked to it */
+  linkedSessions?: { has(sessionKey: string): boolean };
 }
 
 /**
@@ -34,35 +36,11 @@ export interface SnapshotDeps {
  * reconciler asked for through wants() (comments, chat history, usage) — a steady pass reads nothing more.
  */
 export async function buildTaskSnapshot(d: SnapshotDeps, boardId: string, task: Task, now: number): Promise<TaskSnapshot> {
-  const board = d.store.state(boardId);
-  const history = new Map<string, ChatMessage[]>();
-  const openings = new Map<string, string | null>();
-  const usage = new Map<string, SessionUsage>();
-  const readErrors = new Map<string, string>();
+  const reads: Reads = { history: new Map(), openings: new Map(), usage: new Map(), readErrors: new Map() };
+  const { history, openings, usage, readErrors } = reads;
   const gw = d.gateway;
-  const base: Omit<TaskSnapshot, 'comments'> = {
-    now,
-    settings: d.settings,
-    board: board.board,
-    boardId,
-    task,
-    status: readStatus(task.fields),
-    approvals: d.store.approvalsOf(boardId, task.id),
-    ...(gw ? { gateway: gw.view({ history, openings, usage, readErrors }) } : {}),
-    global: d.global,
-    boundFields: board.boundFields,
-  };
-  const wants: Wants = {};
-  for (const r of d.reconcilers) {
-    if (r.scope !== 'task' || !r.wants) continue;
-    const w = r.wants(task, base.status, base);
-    if (!w) continue;
-    wants.comments ||= w.comments;
-    wants.history = [...(wants.history ?? []), ...(w.history ?? [])];
-    wants.openings = [...(wants.openings ?? []), ...(w.openings ?? [])];
-    wants.usage = [...(wants.usage ?? []), ...(w.usage ?? [])];
-    wants.resolvedApprovals ||= w.resolvedApprovals;
-  }
+  const base = taskBase(d, boardId, task, now, reads);
+  const wants = wantsOf(d, base);
   if (wants.resolvedApprovals && (await d.store.loadResolved(boardId, task.createdAt))) {
     base.approvals = d.store.approvalsOf(boardId, task.id);
   }
@@ -87,6 +65,77 @@ export async function buildTaskSnapshot(d: SnapshotDeps, boardId: string, task: 
     ]);
   }
   return { ...base, ...(comments ? { comments } : {}) };
+}
+
+interface Reads {
+  history: Map<string, ChatMessage[]>;
+  openings: Map<string, string | null>;
+  usage: Map<string, SessionUsage>;
+  readErrors: Map<string, string>;
+}
+
+function taskBase(d: SnapshotDeps, boardId: string, task: Task, now: number, reads: Reads): Omit<TaskSnapshot, 'comments'> {
+  const board = d.store.state(boardId);
+  return {
+    now,
+    settings: d.settings,
+    board: board.board,
+    boardId,
+    task,
+    status: readStatus(task.fields),
+    approvals: d.store.approvalsOf(boardId, task.id),
+    ...(d.gateway ? { gateway: d.gateway.view(reads) } : {}),
+    global: d.global,
+    boundFields: board.boundFields,
+    ...(d.linkedSessions ? { linkedSessions: d.linkedSessions } : {}),
+  };
+}
+
+/** Everything the task's reconcilers ask to be read for it, merged. */
+function wantsOf(d: SnapshotDeps, base: Omit<TaskSnapshot, 'comments'>): Wants {
+  const wants: Wants = {};
+  for (const r of d.reconcilers) {
+    if (r.scope !== 'task' || !r.wants) continue;
+    const w = r.wants(base.task, base.status, base);
+    if (!w) continue;
+    wants.comments ||= w.comments;
+    wants.history = [...(wants.history ?? []), ...(w.history ?? [])];
+    wants.openings = [...(wants.openings ?? []), ...(w.openings ?? [])];
+    wants.usage = [...(wants.usage ?? []), ...(w.usage ?? [])];
+    wants.resolvedApprovals ||= w.resolvedApprovals;
+  }
+  return wants;
+}
+
+/**
+ * Starts, right after a listing, every gateway read the tasks' reconcilers will ask for, so they run as many
+ * at a time as the gateway source allows instead of as many as keys are reconciled at once (a first pass over
+ * N linked tasks waits for the slowest read of N/32, not of N/4). The reads land in the source's cache,
+ * where each key's own snapshot finds them; a failure here is left for that snapshot to meet and report.
+ */
+export async function warmGatewayReads(d: SnapshotDeps, now: number): Promise<number> {
+  const gw = d.gateway;
+  if (!gw) return 0;
+  const history = new Set<string>();
+  const openings = new Set<string>();
+  const usage = new Set<string>();
+  const reads: Reads = { history: new Map(), openings: new Map(), usage: new Map(), readErrors: new Map() };
+  for (const [boardId, board] of d.store.boards) {
+    for (const task of board.tasks.values()) {
+      const w = wantsOf(d, taskBase(d, boardId, task, now, reads));
+      for (const k of w.history ?? []) history.add(k);
+      for (const k of w.openings ?? []) openings.add(k);
+      for (const k of w.usage ?? []) usage.add(k);
+    }
+  }
+  const ignore = () => undefined;
+  await Promise.all([
+    ...[...history].map((k) => gw.history(k).catch(ignore)),
+    ...[...openings].map((k) => gw.opening(k).catch(ignore)),
+    // one answer about every session where many want theirs; what it leaves out, one by one
+    gw.usageMany([...usage], now).then(() => Promise.all([...usage].map((k) => gw.usage(k, now).catch(ignore)))),
+  ]);
+  return history.size + openings.size + usage.size;
 }
 
 /**

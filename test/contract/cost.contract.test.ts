@@ -146,6 +146,13 @@ function defineCostContract(name: string, makeTarget: () => Promise<CostTarget>,
       expect(Math.abs(actual - expected)).toBeLessThan(0.0001);
       const comments = (await mc.listComments(sandbox.info.boardId, task.id)).items.filter((c) => c.message.startsWith('[mc-controller] cost: final'));
       expect(comments).toHaveLength(1);
+
+      // one answer about every session (what a pass asks when many tasks want usage) says what the per-key reads say
+      const all = await eventually('fresh usage of every session in one call', opts.settleMs, async () => {
+        const page = await gw.sessionUsageAll(500);
+        return tree.every((s) => page?.get(s.key)?.fresh) ? page! : undefined;
+      });
+      for (const [i, s] of tree.entries()) expect(all.get(s.key)?.totalCostUsd).toBeCloseTo(readings[i]!.totalCostUsd!, 6);
     }, 240_000);
   });
 }

@@ -81,6 +81,8 @@ describe('gateway calls of a pass (counting simulator, fresh `once` processes)',
     expect(first.calls['chat.history'] ?? 0).toBeGreaterThan(0);
     expect(first.calls['chat.history'] ?? 0).toBeLessThanOrEqual(sessions);
     expect(first.calls['sessions.list']).toBe(1);
+    // usage of the 18 linked trees: one answer about every session instead of a call per tree
+    expect(first.calls['sessions.usage'] ?? 0).toBe(1);
   }, 90_000);
 
   it('an unchanged board costs the floor: the session list page, no transcript read, no usage read, no write', async () => {
@@ -99,4 +101,31 @@ describe('gateway calls of a pass (counting simulator, fresh `once` processes)',
     expect(one.calls['chat.history']).toBe(1);
     expect(one.calls['sessions.usage'] ?? 0).toBeLessThanOrEqual(2);
   }, 180_000);
+
+  it('sessions that changed seconds ago (not yet quiet) cost no re-read either once their tasks were written', async () => {
+    const mc = mcClient(peers.info);
+    const at = Date.now() - 5_000;
+    for (let i = 0; i < 4; i++) {
+      const key = `agent:main:subagent:floor-fresh-${i}`;
+      await putSession(key, {
+        status: 'running',
+        lastActivityAt: at,
+        usage: { costUsd: 0.01, inputTokens: 100, outputTokens: 10 },
+        messages: [{ role: 'user', text: `fresh ${i}`, timestamp: at - 1000 }, { role: 'assistant', text: 'on it', timestamp: at }],
+      });
+      await mc.createTask({ title: `fresh ${i}`, status: 'in_progress', custom_field_values: { mc_session_key: key } });
+    }
+    // the first pass writes these tasks (conditions, status line); the consumed version rides along
+    const first = await once();
+    expect(first.writes).toBeGreaterThan(0);
+    let converged = false;
+    for (let i = 0; i < 3 && !converged; i++) converged = (await once()).writes === 0;
+    expect(converged).toBe(true);
+    // well inside the minute after which a session counts as quiet: only the ride-along record spares the reads
+    expect(Date.now() - at).toBeLessThan(60_000);
+    const steady = await once();
+    expect(steady.calls).toEqual({ 'sessions.list': 1, 'exec.approval.list': 1 });
+    expect(steady.writes).toBe(0);
+  }, 120_000);
 });
+

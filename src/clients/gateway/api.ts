@@ -28,4 +28,6 @@ export interface GatewayApi {
   chatHistory(sessionKey: string, limit: number): Promise<ChatMessage[]>;
   listExecApprovals(): Promise<ExecApproval[]>;
   sessionUsage(sessionKey: string): Promise<SessionUsage | null>;
+  /** every session's usage in one call (up to `limit`); null when the gateway has no sessions.usage */
+  sessionUsageAll(limit: number): Promise<Map<string, SessionUsage> | null>;
 }

@@ -9,7 +9,7 @@ import type { GatewayApi, GatewayEvents, HelloInfo } from './api.js';
 import { GatewayConnection, type HelloPayload } from './connection.js';
 import { sleepUnlessAborted as sleep } from '../http/backoff.js';
 import { GatewayError } from './errors.js';
-import { describeIssues, parseApproval, parseHistoryMessage, parseSessionRow, parseUsage } from './parse.js';
+import { describeIssues, parseApproval, parseHistoryMessage, parseSessionRow, parseUsage, parseUsagePage } from './parse.js';
 import { ApprovalEventPayload, ApprovalListResult, ChatEventPayload, ChatHistoryResult, SessionsChangedPayload, SessionsListResult } from './schemas.js';
 
 export interface GatewayClientOptions {
@@ -54,6 +54,9 @@ function toHelloInfo(hello: HelloPayload): HelloInfo {
     scopes: hello.auth?.scopes ?? [],
   };
 }
+
+/** what usageCall answers when the gateway has no sessions.usage for us */
+const NO_USAGE = Symbol('no sessions.usage');
 
 export class GatewayClient implements GatewayApi {
   private connection: GatewayConnection | null = null;
@@ -268,18 +271,35 @@ export class GatewayClient implements GatewayApi {
 
   /** null when the gateway has no `sessions.usage` at all */
   async sessionUsage(sessionKey: string): Promise<SessionUsage | null> {
-    let raw: unknown;
-    try {
-      raw = await this.call('sessions.usage', { key: sessionKey });
-    } catch (error) {
-      // an unknown method answers "unknown method" to admins and a MISSING_SCOPE for operator.admin to others
-      if (error instanceof GatewayError && error.code === 'INVALID_REQUEST' && /unknown method/i.test(error.message)) return null;
-      if (error instanceof GatewayError && error.detailCode === 'MISSING_SCOPE' && /operator\.admin/.test(error.message)) return null;
-      throw error;
-    }
+    const raw = await this.usageCall({ key: sessionKey });
+    if (raw === NO_USAGE) return null;
     const parsed = parseUsage(sessionKey, raw);
     if (!parsed.ok) throw new GatewayError({ code: 'BAD_RESPONSE', method: 'sessions.usage', message: parsed.problem });
     return parsed.usage;
+  }
+
+  /**
+   * The usage of every session of every agent (up to `limit`) in one call: one round trip where one call
+   * per key would make hundreds. null when the gateway has no `sessions.usage` at all.
+   */
+  async sessionUsageAll(limit: number): Promise<Map<string, SessionUsage> | null> {
+    const raw = await this.usageCall({ agentScope: 'all', limit });
+    if (raw === NO_USAGE) return null;
+    const parsed = parseUsagePage(raw);
+    if (!parsed.ok) throw new GatewayError({ code: 'BAD_RESPONSE', method: 'sessions.usage', message: parsed.problem });
+    if (parsed.rejected > 0) this.log.warn({ rejected: parsed.rejected }, 'skipped malformed sessions.usage entries');
+    return parsed.usage;
+  }
+
+  private async usageCall(params: Record<string, unknown>): Promise<unknown> {
+    try {
+      return await this.call('sessions.usage', params);
+    } catch (error) {
+      // an unknown method answers "unknown method" to admins and a MISSING_SCOPE for operator.admin to others
+      if (error instanceof GatewayError && error.code === 'INVALID_REQUEST' && /unknown method/i.test(error.message)) return NO_USAGE;
+      if (error instanceof GatewayError && error.detailCode === 'MISSING_SCOPE' && /operator\.admin/.test(error.message)) return NO_USAGE;
+      throw error;
+    }
   }
 
   async close(): Promise<void> {

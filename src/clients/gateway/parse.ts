@@ -1,7 +1,7 @@
 /** Gateway payloads → the shared model (src/model/session.ts). Pure functions, no I/O. */
 import type { z } from 'zod';
 import { plausibleCost, type ChatMessage, type ExecApproval, type Session, type SessionUsage } from '../../model/index.js';
-import { ApprovalRecord, HistoryMessage, SessionRow, SessionsUsageResult } from './schemas.js';
+import { ApprovalRecord, HistoryMessage, SessionRow, SessionsUsagePage, SessionsUsageResult, UsageEntry } from './schemas.js';
 
 /** zod issues as one short line, for "skipped a malformed item" logs */
 export function describeIssues(error: z.ZodError): string {
@@ -94,16 +94,30 @@ export function parseUsage(key: string, raw: unknown): { ok: true; usage: Sessio
   const parsed = SessionsUsageResult.safeParse(raw);
   if (!parsed.success) return { ok: false, problem: describeIssues(parsed.error) };
   const entry = parsed.data.sessions?.find((s) => s.key === key);
-  const totals = entry?.usage ?? null;
+  return { ok: true, usage: usageOf(key, entry?.usage ?? null, parsed.data.cacheStatus?.status === 'refreshing') };
+}
+
+/** Every session of a many-session answer by key; entries that do not parse are counted and left out. */
+export function parseUsagePage(raw: unknown): { ok: true; usage: Map<string, SessionUsage>; rejected: number } | { ok: false; problem: string } {
+  const parsed = SessionsUsagePage.safeParse(raw);
+  if (!parsed.success) return { ok: false, problem: describeIssues(parsed.error) };
   const refreshing = parsed.data.cacheStatus?.status === 'refreshing';
+  const usage = new Map<string, SessionUsage>();
+  let rejected = 0;
+  for (const item of parsed.data.sessions ?? []) {
+    const entry = UsageEntry.safeParse(item);
+    if (entry.success) usage.set(entry.data.key, usageOf(entry.data.key, entry.data.usage ?? null, refreshing));
+    else rejected++;
+  }
+  return { ok: true, usage, rejected };
+}
+
+function usageOf(key: string, totals: { input?: number | null | undefined; output?: number | null | undefined; totalCost?: number | null | undefined } | null, refreshing: boolean): SessionUsage {
   return {
-    ok: true,
-    usage: {
-      key,
-      totalCostUsd: plausibleCost(totals?.totalCost),
-      inputTokens: totals?.input ?? null,
-      outputTokens: totals?.output ?? null,
-      fresh: !refreshing && totals !== null,
-    },
+    key,
+    totalCostUsd: plausibleCost(totals?.totalCost),
+    inputTokens: totals?.input ?? null,
+    outputTokens: totals?.output ?? null,
+    fresh: !refreshing && totals !== null,
   };
 }

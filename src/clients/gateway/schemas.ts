@@ -92,8 +92,16 @@ export const ApprovalListResult = z.union([
 
 export const UsageTotals = z.looseObject({ input: optNum, output: optNum, totalCost: optNum });
 
+export const UsageEntry = z.looseObject({ key: z.string(), usage: UsageTotals.nullish() });
+
 export const SessionsUsageResult = z.looseObject({
-  sessions: z.array(z.looseObject({ key: z.string(), usage: UsageTotals.nullish() })).nullish(),
+  sessions: z.array(UsageEntry).nullish(),
+  cacheStatus: z.looseObject({ status: optStr }).nullish(),
+});
+
+/** The many-session answer: its entries are judged one by one, so one odd row costs only itself. */
+export const SessionsUsagePage = z.looseObject({
+  sessions: z.array(z.unknown()).nullish(),
   cacheStatus: z.looseObject({ status: optStr }).nullish(),
 });
 

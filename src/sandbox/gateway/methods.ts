@@ -138,14 +138,30 @@ function checkSessionKey(method: string, param: string, key: string): void {
   if (isMalformedAgentKey(key)) throw new MethodError('INVALID_REQUEST', `malformed session key "${key}"`);
 }
 
+/**
+ * Without a key, like the real gateway: the sessions of one agent (`agentId`, else the implicit `main`) or of
+ * every agent (`agentScope: "all"`), newest first, at most `limit` (50 unless given).
+ */
+function usageSelection(state: GatewayState, params: Record<string, unknown>): ReturnType<GatewayState['list']> {
+  const agent = params.agentScope === 'all' ? null : typeof params.agentId === 'string' ? params.agentId : 'main';
+  const limit = typeof params.limit === 'number' && Number.isFinite(params.limit) ? params.limit : 50;
+  return state
+    .list()
+    .filter((s) => agent === null || s.agentId === agent)
+    .sort((a, b) => (b.updatedAt ?? 0) - (a.updatedAt ?? 0))
+    .slice(0, Math.max(0, limit));
+}
+
 /** First call after a usage change answers `usage:null` + `refreshing`, the next one the totals (§10). */
 export function sessionsUsage(state: GatewayState, raw: unknown): Record<string, unknown> {
   const params = closed('sessions.usage', raw, USAGE_PARAMS);
   if (typeof params.key === 'string') checkSessionKey('sessions.usage', 'key', params.key);
+  if (params.agentScope === 'all' && (typeof params.key === 'string' || typeof params.agentId === 'string'))
+    throw new MethodError('INVALID_REQUEST', 'agentScope=all cannot be combined with key or agentId');
   const one = typeof params.key === 'string' ? state.get(params.key) : undefined;
   if (typeof params.key === 'string' && !one && !isUsageReference(params.key))
     throw new MethodError('INVALID_REQUEST', `Invalid session reference: ${params.key}`);
-  const selected = typeof params.key === 'string' ? (one ? [one] : []) : state.list();
+  const selected = typeof params.key === 'string' ? (one ? [one] : []) : usageSelection(state, params);
   const refreshing = selected.some((s) => s.usageStale);
   const today = new Date().toISOString().slice(0, 10);
   const sessions = selected.map((s) => {
