@@ -15,13 +15,16 @@ export interface LatencyResult {
   event: LatencyEvent;
   mode: LatencyMode;
   /** the sandbox's stream timing: `upstream` (poll every 2 s, what users of the real backend see) or `instant` */
-  streams: StreamMode;
+  peerTiming: StreamMode;
   n: number;
   p50Ms: number;
   p95Ms: number;
-  /** the controller's own share: the stream frame reaching the controller → the reaction (sse mode, stream-driven events) */
-  controllerP50Ms: number | null;
-  controllerP95Ms: number | null;
+  /**
+   * The controller's own share: the stream frame reaching the controller → the reaction landing at the peer
+   * (Discord's own message time), sse mode, stream-driven events only.
+   */
+  overheadP50Ms: number | null;
+  overheadP95Ms: number | null;
   detail: { maxMs: number; missed: number; resyncSeconds: number };
 }
 
@@ -57,12 +60,12 @@ async function observe(ids: readonly string[], probe: (seen: Map<string, number>
 
 function discordProbe(peers: Peers, header: string): (seen: Map<string, number>) => Promise<void> {
   return async (seen) => {
-    const { messages } = await peers.control<{ messages: { content: string }[] }>('GET', '/discord/messages');
-    const at = Date.now();
+    const { messages } = await peers.control<{ messages: { content: string; timestamp: string }[] }>('GET', '/discord/messages');
     for (const m of messages) {
       if (!m.content.startsWith(header)) continue;
       const id = /Task ID: (\S+)/.exec(m.content)?.[1];
-      if (id && !seen.has(id)) seen.set(id, at);
+      // the time Discord took the message, not when this poll saw it: the poll period is not the controller's
+      if (id && !seen.has(id)) seen.set(id, Date.parse(m.timestamp));
     }
   };
 }
@@ -89,12 +92,12 @@ function summarise(
     bench: 'latency',
     event,
     mode: run.mode,
-    streams: run.streams,
+    peerTiming: run.streams,
     n: sample.length,
     p50Ms: Math.round(percentile(sample, 50)),
     p95Ms: Math.round(percentile(sample, 95)),
-    controllerP50Ms: own.length > 0 ? Math.round(percentile(own, 50)) : null,
-    controllerP95Ms: own.length > 0 ? Math.round(percentile(own, 95)) : null,
+    overheadP50Ms: own.length > 0 ? Math.round(percentile(own, 50)) : null,
+    overheadP95Ms: own.length > 0 ? Math.round(percentile(own, 95)) : null,
     detail: { maxMs: Math.round(Math.max(...sample)), missed: starts.size - sample.length, resyncSeconds: RESYNC_SECONDS[run.mode] },
   };
 }
