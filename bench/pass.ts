@@ -39,9 +39,14 @@ export interface PassRecord {
     rssMb: number;
     failures: number;
     sessions: number;
-    /** writing passes between the first pass and the unchanged one */
+    /** passes between the first pass and the unchanged one (the last two wrote nothing) */
     convergePasses?: number;
     loadAvg1m: number;
+    /**
+     * First round only: the bench itself reading every session's transcript (`chat.history {limit: 20}`,
+     * 32 in flight, right after the pass) — what the gateway alone needs for the reads a first pass must make.
+     */
+    gatewayReadFloorMs?: number;
   };
 }
 
@@ -51,6 +56,8 @@ interface World {
   sessions: number;
   /** gives the gateway `keys.length` sessions; resolves once they are all listed in a settled state */
   addSessions(keys: string[]): Promise<void>;
+  /** reads every transcript once, as many at a time as the controller does; the time it took */
+  readAll?(keys: string[]): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -125,6 +132,11 @@ async function realGatewayWorld(log: (line: string) => void): Promise<World> {
   const world: World = {
     peers: peersOf(info, close),
     sessions: 0,
+    async readAll(keys) {
+      const started = performance.now();
+      await inParallel(keys, (key) => retryOverloaded(() => driver.request('chat.history', { sessionKey: key, limit: 20 }, 120_000)), 32);
+      return Math.round(performance.now() - started);
+    },
     async addSessions(keys) {
       const runs = keys.slice(0, REAL_RUNS);
       await inParallel(runs, (key, i) => retryOverloaded(() => driver.send(key, `bench task ${i}: say hello`, 120_000)), 4);
@@ -206,7 +218,9 @@ export async function passBench(peer: PassPeer, tasks: number, log: (line: strin
       detail: { gatewayByMethod: r.gatewayByMethod, gatewayBytes: r.gatewayBytes, cpuMs: r.cpuMs, rssMb: r.rssMb, failures: r.failures, sessions: world.sessions, loadAvg1m: Number(loadavg()[0]!.toFixed(2)), ...extra },
     });
 
-    const out: PassRecord[] = [record('once', 'first', await child('once'))];
+    const first = await child('once');
+    const readFloor = world.readAll ? { gatewayReadFloorMs: await world.readAll(keys) } : {};
+    const out: PassRecord[] = [record('once', 'first', first, readFloor)];
     let convergePasses = 0;
     // converged: two passes in a row that write nothing (a reconciler may wait a pass for the gateway)
     for (let quiet = 0; quiet < 2 && convergePasses < MAX_CONVERGE; convergePasses++) quiet = (await child('once')).writes > 0 ? 0 : quiet + 1;
