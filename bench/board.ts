@@ -1,8 +1,12 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pLimit from 'p-limit';
 import pino from 'pino';
 import { DESIRED_FIELDS } from '../src/model/index.js';
 import { MissionControlClient } from '../src/clients/mission-control/index.js';
 import { runBootstrap } from '../src/runtime/bootstrap.js';
+import { EffectsDoor } from '../src/runtime/effects/door.js';
+import { oneShotExecutor } from '../src/runtime/one-shot.js';
 import type { Peers } from './peers.js';
 
 /** Parallel requests while building a board: enough to hide the loopback round trip, few enough not to starve the sandbox. */
@@ -10,8 +14,11 @@ const BUILD_CONCURRENCY = 16;
 
 /** The controller's custom fields, bound to the sandbox board (the product's own bootstrap, over HTTP). */
 export async function bootstrapFields(peers: Peers): Promise<void> {
-  const mc = new MissionControlClient({ apiUrl: peers.info.mcApiUrl, token: peers.info.mcAuthToken, logger: pino({ level: 'silent' }) });
-  await runBootstrap(mc, DESIRED_FIELDS, [peers.info.boardId], { dryRun: false });
+  const logger = pino({ level: 'silent' });
+  const mc = new MissionControlClient({ apiUrl: peers.info.mcApiUrl, token: peers.info.mcAuthToken, logger });
+  // field actions never touch the state file: the folder is only named, not created
+  const executor = oneShotExecutor({ mc, logger, stateDir: join(tmpdir(), 'mc-bench-bootstrap'), door: EffectsDoor.open() });
+  await runBootstrap({ mc, executor, logger, closed: null }, DESIRED_FIELDS, [peers.info.boardId]);
 }
 
 export interface TaskRow {

@@ -3,6 +3,7 @@
  * alone: bootstrap, one warm-up pass, then the measured pass. Prints one JSON line on stdout.
  * Configuration comes from the environment like the real CLI (MC_API_URL, MC_GATEWAY_URL, ...).
  */
+import pino from 'pino';
 import { DESIRED_FIELDS } from '../src/model/index.js';
 import { runBootstrap } from '../src/runtime/bootstrap.js';
 import { countedController } from './counting.js';
@@ -40,7 +41,7 @@ async function main(): Promise<void> {
   const { config, mc, client, gw, controller } = countedController({ reconnect: false, subscribe: true });
 
   const baselineRssMb = Math.round(process.memoryUsage().rss / 2 ** 20);
-  await runBootstrap(mc, DESIRED_FIELDS, config.mc.boardIds, { dryRun: false });
+  await runBootstrap({ mc, executor: controller.executor, logger: pino({ level: 'silent' }), closed: null }, DESIRED_FIELDS, config.mc.boardIds);
   const measure = async (): Promise<PassNumbers> => {
     const gwBefore = gw.count();
     const methodsBefore = { ...gw.byMethod };

@@ -1,6 +1,7 @@
 import {
   CONDITIONS_FIELD,
   isTrue,
+  MARKER,
   taskKey,
   type Action,
   type Approval,
@@ -29,7 +30,7 @@ import { followUpKey, noticeKey } from './keys.js';
 export const NAME = 'approvals';
 export const NOTIFIED_FIELD = 'mc_approval_notified';
 export const APPROVAL_NOTIFIED = 'ApprovalNotified';
-export const MARKER = '[mc-controller]';
+export { MARKER };
 const FIRST_RUN_UNKNOWN_REQUEUE_MS = 5_000;
 
 export { followUpKey, noticeKey } from './keys.js';

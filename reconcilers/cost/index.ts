@@ -1,6 +1,7 @@
 import {
   CONDITIONS_FIELD,
   F,
+  linkedSessionKey,
   patch,
   plausibleCost,
   type GatewayView,
@@ -42,11 +43,6 @@ export const STALE_GIVE_UP_MS = 10 * 60_000;
 /** six decimals: float sums stay readable, and sub-cent totals of cheap runs survive */
 const round = (usd: number): number => Math.round(usd * 1e6) / 1e6;
 
-function sessionKeyOf(task: Task): string | null {
-  const v = task.fields[F.sessionKey];
-  return typeof v === 'string' && v.trim() ? v.trim() : null;
-}
-
 /** The recorded cost; Mission Control answers decimals as numbers, a hand edit may leave a string. */
 export function recordedCost(task: Task): number {
   return plausibleCost(task.fields[F.actualCost]) ?? 0;
@@ -71,7 +67,7 @@ function scopeOf(s: WantsSnapshot): Scope | null {
   const final = status.ledger[FINAL];
   // recorded before finals carried the tree version: final for as long as the task stays done
   if (final && final.ext === undefined && task.status === 'done') return null;
-  const root = sessionKeyOf(task);
+  const root = linkedSessionKey(task);
   if (!root || !gateway?.synced) return null;
   const keys = sessionTree(root, gateway);
   const version = treeVersion(keys, gateway);

@@ -2,6 +2,7 @@ import {
   CONDITIONS_FIELD,
   idempotencyKey,
   isTrue,
+  MARKER,
   taskKey,
   type Action,
   type ControllerStatus,
@@ -32,8 +33,7 @@ import { outputSummaryOf, pickSummary } from './summary.js';
 export const NAME = 'delivery';
 export const DELIVERED_FIELD = 'mc_delivered';
 export const DELIVERED = 'Delivered';
-/** the comment marker our comments carry, stable for humans and scripts to grep */
-export const MARKER = '[mc-controller]';
+export { MARKER };
 /** when the runtime has not yet recorded the board's first run, look again soon rather than guess */
 const FIRST_RUN_UNKNOWN_REQUEUE_MS = 5_000;
 /** comments were wanted but not supplied: wait for a snapshot that has them rather than post a worse message */

@@ -2,6 +2,7 @@ import {
   F,
   findCondition,
   isTrue,
+  linkedSessionKey,
   patch,
   type ConditionInput,
   type ControllerStatus,
@@ -33,9 +34,8 @@ export interface LinkRequest {
  */
 export function linkAction(r: LinkRequest): TaskPatchAction | null {
   const { task, status, sessionKey } = r;
-  const current = typeof task.fields[F.sessionKey] === 'string' ? (task.fields[F.sessionKey] as string).trim() : '';
   const fields: Record<string, unknown> = {};
-  if (current !== sessionKey) fields[F.sessionKey] = sessionKey;
+  if (linkedSessionKey(task) !== sessionKey) fields[F.sessionKey] = sessionKey;
   const lastError = task.fields[F.lastError];
   if (typeof lastError === 'string' && WATCHDOG_FLAGS.has(lastError)) fields[F.lastError] = null;
   const retries = task.fields[F.retryCount];

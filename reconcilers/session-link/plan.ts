@@ -1,5 +1,5 @@
 import {
-  F,
+  linkedSessionKey,
   QUIET_MS,
   sessionVersion,
   type GatewayView,
@@ -39,10 +39,7 @@ export function lookbackMs(settings: TaskSnapshot['settings']): number {
   return minutes * 60_000;
 }
 
-const unlinked = (task: Task): boolean => {
-  const v = task.fields[F.sessionKey];
-  return !(typeof v === 'string' && v.trim()) && ADOPTABLE.has(task.status);
-};
+const unlinked = (task: Task): boolean => linkedSessionKey(task) === null && ADOPTABLE.has(task.status);
 
 /** Task ids a text names. */
 export function mentionedTaskIds(text: string): string[] {
@@ -113,9 +110,9 @@ function scanned(s: TaskSnapshot, gw: GatewayView, candidates: readonly Session[
  * carries the `MC Task:` marker (the spawn prompt quotes it) and was matched before the child existed.
  */
 function spawnedForTask(s: TaskSnapshot, gw: GatewayView): Session | undefined {
-  const current = s.task.fields[F.sessionKey];
-  if (typeof current !== 'string' || !ADOPTABLE.has(s.task.status)) return undefined;
-  return newest((gw.children.get(current.trim()) ?? []).filter((c) => c.label === s.task.id));
+  const current = linkedSessionKey(s.task);
+  if (current === null || !ADOPTABLE.has(s.task.status)) return undefined;
+  return newest((gw.children.get(current) ?? []).filter((c) => c.label === s.task.id));
 }
 
 export function plan(s: TaskSnapshot): PlanResult {

@@ -1,6 +1,8 @@
 import {
   APPROVAL_REJECTED,
+  awaitingApproval,
   BLOCKED,
+  blockedBy,
   DONE_AWAITING_APPROVAL,
   doneVerdict,
   findCondition,
@@ -51,7 +53,7 @@ export function finish(s: TaskSnapshot): TaskPatchAction[] {
     return [
       transition({
         ...base,
-        condition: { type: BLOCKED, status: 'True', reason: APPROVAL_REJECTED, message: `approval ${rejected.id} rejected; done refused` },
+        condition: blockedBy(APPROVAL_REJECTED, `approval ${rejected.id} rejected; done refused`),
         reason: `approval ${rejected.id} rejected; the task stays out of done`,
         comment: `Approval ${rejected.id} rejected: the task stays in ${task.status} (done refused). Rework it, or create a new approval.`,
       }),
@@ -63,7 +65,7 @@ export function finish(s: TaskSnapshot): TaskPatchAction[] {
     return [
       transition({
         ...base,
-        condition: { type: BLOCKED, status: 'True', reason: DONE_AWAITING_APPROVAL, message: `waiting for approval ${pending.id}; ${verdict.rule ?? 'approval pending'}` },
+        condition: awaitingApproval(`waiting for approval ${pending.id}`, verdict.rule ?? 'approval pending'),
         reason: `approval ${pending.id} pending after a rejection; waiting on it`,
       }),
     ];

@@ -1,9 +1,15 @@
 import {
+  awaitingApproval,
+  BLOCKED,
+  blockedBy,
+  doneVerdict,
   F,
   idempotencyKey,
   isTrue,
   MARKER,
   taskKey,
+  transitionText,
+  WATCHDOG_FLAGS,
   type Approval,
   type Board,
   type ConditionInput,
@@ -12,12 +18,6 @@ import {
   type TaskChange,
   type TaskPatchAction,
   type TaskStatus,
-  WATCHDOG_FLAGS,
-  BLOCKED,
-  DONE_AWAITING_APPROVAL,
-  doneVerdict,
-  transitionText,
-  type DoneVerdict,
 } from '../../src/model/index.js';
 import { normalised, type TaskUpdate } from './parse.js';
 
@@ -65,11 +65,6 @@ export function kindOf(status: string | undefined): Kind {
   return KINDS[status] ?? 'unknown';
 }
 
-/** Where the task may go when the agent says done: the board's done gate decides, else review for a human. */
-export function doneTarget(task: Task, board: Board | null, approvals: readonly Approval[], status: ControllerStatus): DoneVerdict {
-  return doneVerdict(task, board, approvals, status);
-}
-
 export interface MirrorContext {
   task: Task;
   status: ControllerStatus;
@@ -101,7 +96,7 @@ function changeFor(ctx: MirrorContext, u: TaskUpdate, run: Running): { change: T
   let target: TaskStatus | undefined;
   let rule: string | null = null;
   const block = (reason: string, message: string) => {
-    conditions.push({ type: BLOCKED, status: 'True', reason, message });
+    conditions.push(blockedBy(reason, message));
     run.blocked = true;
   };
   const unblock = () => {
@@ -118,10 +113,12 @@ function changeFor(ctx: MirrorContext, u: TaskUpdate, run: Running): { change: T
       unblock();
       break;
     case 'done': {
-      const d = doneTarget(ctx.task, ctx.board, ctx.approvals, ctx.status);
+      // the board's done gate decides; a gated done waits in review
+      const d = doneVerdict(ctx.task, ctx.board, ctx.approvals, ctx.status);
       target = d.status;
       if (d.rule) {
-        block(DONE_AWAITING_APPROVAL, `the agent reported done; ${d.rule}`);
+        conditions.push(awaitingApproval('the agent reported done', d.rule));
+        run.blocked = true;
         rule = d.rule;
       } else unblock();
       if (u.summary) fields[F.outputSummary] = u.summary.slice(0, 4000);

@@ -1,5 +1,5 @@
 import {
-  F,
+  linkedSessionKey,
   SESSION_SEEN,
   consumed,
   consumedMark,
@@ -31,15 +31,11 @@ import { findTaskUpdates, isMeaningful, type TaskUpdate } from './parse.js';
 export const SEEN = SESSION_SEEN;
 const MIRRORED_STATUSES = new Set(['inbox', 'in_progress', 'review']);
 
-const sessionKeyOf = (task: Task): string | null => {
-  const v = task.fields[F.sessionKey];
-  return typeof v === 'string' && v.trim() ? v.trim() : null;
-};
 
 
 function linkedSession(task: Task, s: Pick<TaskSnapshot, 'gateway'>): Session | null {
   if (!MIRRORED_STATUSES.has(task.status)) return null;
-  const key = sessionKeyOf(task);
+  const key = linkedSessionKey(task);
   const gw = s.gateway;
   if (!key || !gw?.synced) return null;
   return gw.sessions.get(key) ?? null;

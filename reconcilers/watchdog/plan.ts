@@ -1,27 +1,29 @@
 import {
+  awaitingApproval,
+  BLOCKED,
+  consumedActivity,
+  DONE_AWAITING_APPROVAL,
+  doneVerdict,
   F,
   findCondition,
   flips,
   idempotencyKey,
   isTrue,
+  linkedSessionKey,
   MARKER,
   SESSION_SEEN,
-  consumedActivity,
   taskKey,
   transition,
+  transitionText,
+  WATCHDOG_FLAGS,
   type Action,
   type ConditionInput,
+  type DoneVerdict,
   type PlanResult,
   type Session,
   type TaskChange,
   type TaskReconciler,
   type TaskSnapshot,
-  WATCHDOG_FLAGS,
-  BLOCKED,
-  DONE_AWAITING_APPROVAL,
-  doneVerdict,
-  transitionText,
-  type DoneVerdict,
 } from '../../src/model/index.js';
 import { classify, finalAssistantText, lastActivity } from './activity.js';
 
@@ -35,17 +37,13 @@ const ABNORMAL = (s: TaskSnapshot['status']) =>
   findCondition(s.conditions, 'SessionLinked')?.status === 'False';
 
 const min = (a: number | undefined, b: number): number => (a === undefined ? b : Math.min(a, b));
-const sessionKeyOf = (s: TaskSnapshot): string | null => {
-  const v = s.task.fields[F.sessionKey];
-  return typeof v === 'string' && v.trim() ? v.trim() : null;
-};
 
 /** In scope: in_progress tasks we watch, and review tasks the watchdog itself put there. */
 export function inScope(s: TaskSnapshot): boolean {
   if (s.task.status === 'review') return ABNORMAL(s.status);
   if (s.task.status !== 'in_progress') return false;
   if (s.settings.watchdog.scope === 'all') return true;
-  return sessionKeyOf(s) !== null || 'flow:created' in s.status.ledger || ABNORMAL(s.status);
+  return linkedSessionKey(s.task) !== null || 'flow:created' in s.status.ledger || ABNORMAL(s.status);
 }
 
 class Plan {
@@ -156,7 +154,7 @@ function completed(p: Plan, key: string): void {
       fields: { ...p.clearFlag(...WATCHDOG_FLAGS), ...(fallback ? { [F.outputSummary]: fallback.slice(0, 4000) } : {}) },
       ledger: { 'watchdog:completed': { s: 'done', at: s.now, ext: key } },
     },
-    waits ? [{ type: BLOCKED, status: 'True', reason: DONE_AWAITING_APPROVAL, message: `the session finished; ${verdict.rule}` }] : [],
+    waits && verdict.rule !== null ? [awaitingApproval('the session finished', verdict.rule)] : [],
   );
 }
 
@@ -224,7 +222,7 @@ const waitsOnGate = (s: TaskSnapshot): boolean =>
  * arrive as separate pushes, and whichever comes first, the task ends with the same conditions. Nothing moves.
  */
 function finishedWhileGated(p: Plan): void {
-  const key = sessionKeyOf(p.s);
+  const key = linkedSessionKey(p.s.task);
   const session = key ? p.s.gateway?.sessions.get(key) : undefined;
   if (!key || !session || !p.s.gateway?.synced || classify(session) !== 'done') return;
   if (p.s.status.ledger['watchdog:completed']?.ext === key) return;
@@ -241,7 +239,7 @@ export function plan(s: TaskSnapshot): PlanResult {
   }
   if (!inScope(s)) return { actions: [] };
   const p = new Plan(s);
-  const key = sessionKeyOf(s);
+  const key = linkedSessionKey(s.task);
   if (!key) {
     missingKey(p);
     return result(p);
@@ -284,7 +282,7 @@ const maxKnown = (a: number | null, b: number | null): number | null => (a === n
 function wants(task: TaskSnapshot['task'], status: TaskSnapshot['status'], s: Omit<TaskSnapshot, 'comments'>) {
   const snapshot = s as TaskSnapshot;
   if (!inScope(snapshot)) return undefined;
-  const key = sessionKeyOf(snapshot);
+  const key = linkedSessionKey(snapshot.task);
   const session = key ? s.gateway?.sessions.get(key) : undefined;
   if (!key || !session) return undefined;
   const state = classify(session);

@@ -5,6 +5,7 @@ import type { MissionControlApi } from '../clients/mission-control/api.js';
 import { DESIRED_FIELDS } from '../model/index.js';
 import { runBootstrap } from '../runtime/bootstrap.js';
 import { EffectsDoor } from '../runtime/effects/door.js';
+import type { Executor } from '../runtime/executor.js';
 import { buildReadiness, startMetricsServer, startProbeServer, type RunningServer } from '../runtime/http/index.js';
 import { createElector, defaultIdentity, LeaderElectionConfigError, PassiveElector, type LeaderElector } from '../runtime/leader/index.js';
 import { createMetrics } from '../runtime/metrics.js';
@@ -58,11 +59,11 @@ export async function elector(
 
 /**
  * `run` and `once` create or repair the controller's fields first (MC_AUTO_BOOTSTRAP, on by default); only with the
- * door open (`mc` is behind the same door, so a forgotten check would be refused, not written).
+ * door open (`mc` and `executor` are behind the same door, so a forgotten check would be refused, not written).
  */
-export async function autoBootstrap(config: Config, logger: Logger, mc: MissionControlApi, door: EffectsDoor): Promise<void> {
+export async function autoBootstrap(config: Config, logger: Logger, mc: MissionControlApi, door: EffectsDoor, executor: Executor): Promise<void> {
   if (!config.mc.autoBootstrap || !door.isOpen) return;
-  const report = await runBootstrap(mc, DESIRED_FIELDS, config.mc.boardIds, { dryRun: false });
+  const report = await runBootstrap({ mc, executor, logger, closed: door.closedReason }, DESIRED_FIELDS, config.mc.boardIds);
   if (report.created.length + report.updated.length > 0)
     logger.info({ created: report.created, updated: report.updated }, 'bootstrapped controller custom fields');
 }
@@ -103,7 +104,7 @@ export async function runLoop(config: Config, logger: Logger): Promise<void> {
   let bootstrapOnTakeover = false;
   onTakeover = () => {
     if (!bootstrapOnTakeover) return;
-    void autoBootstrap(config, logger, mc, door).catch((err: Error) => logger.warn({ err: err.message }, 'bootstrap after takeover failed'));
+    void autoBootstrap(config, logger, mc, door, controller.executor).catch((err: Error) => logger.warn({ err: err.message }, 'bootstrap after takeover failed'));
   };
   let onDegradeTransition: () => void = () => undefined;
   const degrade = await degradeWiring(config, logger, door, { onTransition: () => onDegradeTransition() });
@@ -197,7 +198,7 @@ export async function runLoop(config: Config, logger: Logger): Promise<void> {
   try {
     const answered = await untilMissionControlAnswers({
       attempt: async () => {
-        if (bootstraps) await autoBootstrap(config, logger, mc, door);
+        if (bootstraps) await autoBootstrap(config, logger, mc, door, controller.executor);
         else for (const boardId of config.mc.boardIds) await mc.getBoard(boardId);
       },
       state: startup,

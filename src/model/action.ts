@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TASK_STATUSES } from './board.js';
+import { FIELD_TYPES, TASK_STATUSES } from './board.js';
 
 /**
  * Everything a reconciler may ask for. Planners return these; only the executor turns them into calls,
@@ -8,7 +8,10 @@ import { TASK_STATUSES } from './board.js';
  */
 
 const base = {
-  /** work-queue key: `task/<boardId>/<taskId>` or `global/<name>` */
+  /**
+   * work-queue key: `task/<boardId>/<taskId>` or `global/<name>`; the one-shot writers outside the loop name
+   * what they write: `field/<fieldKey>` (bootstrap), `board/<boardId>` (`task create`)
+   */
   key: z.string().min(1),
   reconciler: z.string().min(1),
   reason: z.string().min(1),
@@ -92,12 +95,60 @@ export const killAction = z.object({
   graceMs: z.number().int().min(0),
 });
 
+const uiVisibility = z.enum(['always', 'if_set', 'hidden']);
+
+/** A custom-field definition as bootstrap wants it (upstream field names, camelCased). */
+const fieldDefinition = z.object({
+  fieldKey: z.string().min(1),
+  label: z.string().optional(),
+  fieldType: z.enum(FIELD_TYPES),
+  uiVisibility: uiVisibility.optional(),
+  required: z.boolean().optional(),
+  defaultValue: z.unknown().optional(),
+  description: z.string().nullable().optional(),
+  boardIds: z.array(z.string().min(1)),
+});
+
+/**
+ * Create a custom field bound to the boards. A key another writer created meanwhile (two bootstraps at once)
+ * is not a failure: the outcome is `skipped` and bootstrap binds to theirs.
+ */
+export const fieldCreateAction = z.object({ ...base, type: z.literal('field.create'), input: fieldDefinition });
+
+/** Bind an existing field to more boards (the PATCH replaces board_ids: the union) or repair its drift. */
+export const fieldUpdateAction = z.object({
+  ...base,
+  type: z.literal('field.update'),
+  fieldKey: z.string().min(1),
+  /** the definition's id upstream */
+  id: z.string().min(1),
+  changes: fieldDefinition.omit({ fieldKey: true }).partial(),
+});
+
+/** Create one task (`task create`); the created task's id is the outcome's externalId. */
+export const taskCreateAction = z.object({
+  ...base,
+  type: z.literal('task.create'),
+  boardId: z.string().min(1),
+  input: z.object({
+    title: z.string().min(1),
+    description: z.string().nullable().optional(),
+    status: z.enum(TASK_STATUSES).optional(),
+    priority: z.string().optional(),
+    assignedAgentId: z.string().nullable().optional(),
+    customFieldValues: z.record(z.string(), z.unknown()).optional(),
+  }),
+});
+
 export const actionSchema = z.discriminatedUnion('type', [
   taskPatchAction,
   discordPostAction,
   stateWriteAction,
   scaleAction,
   killAction,
+  fieldCreateAction,
+  fieldUpdateAction,
+  taskCreateAction,
 ]);
 export type Action = z.infer<typeof actionSchema>;
 export type TaskPatchAction = z.infer<typeof taskPatchAction>;
@@ -105,7 +156,12 @@ export type DiscordPostAction = z.infer<typeof discordPostAction>;
 export type StateWriteAction = z.infer<typeof stateWriteAction>;
 export type ScaleAction = z.infer<typeof scaleAction>;
 export type KillAction = z.infer<typeof killAction>;
+export type FieldCreateAction = z.infer<typeof fieldCreateAction>;
+export type FieldUpdateAction = z.infer<typeof fieldUpdateAction>;
+export type TaskCreateAction = z.infer<typeof taskCreateAction>;
 export type ActionType = Action['type'];
 
 export const taskKey = (boardId: string, taskId: string): string => `task/${boardId}/${taskId}`;
 export const globalKey = (name: string): string => `global/${name}`;
+export const fieldActionKey = (fieldKey: string): string => `field/${fieldKey}`;
+export const boardKey = (boardId: string): string => `board/${boardId}`;

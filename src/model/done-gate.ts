@@ -1,5 +1,5 @@
 import type { Approval, Board, Task, TaskStatus } from './board.js';
-import type { ControllerStatus, LedgerEntry } from './conditions.js';
+import type { ConditionInput, ControllerStatus, LedgerEntry } from './conditions.js';
 
 /**
  * The board's done gate as Mission Control enforces it (upstream `api/tasks.py`, in this order: a pending
@@ -85,3 +85,9 @@ export function transitionText(from: TaskStatus, to: TaskStatus, rule: string | 
 
 /** True while the agent's own report (or its finished session) needs a human: failed, blocked, done awaiting approval. */
 export const BLOCKED = 'Blocked';
+
+/** Blocked=True with a reason: the agent's report (or its finished session) waits for a human. */
+export const blockedBy = (reason: string, message: string): ConditionInput => ({ type: BLOCKED, status: 'True', reason, message });
+
+/** A done the gate holds in review: `who` said done (the agent, a finished session), `rule` keeps it from done. */
+export const awaitingApproval = (who: string, rule: string): ConditionInput => blockedBy(DONE_AWAITING_APPROVAL, `${who}; ${rule}`);

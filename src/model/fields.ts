@@ -1,4 +1,4 @@
-import type { FieldType } from './board.js';
+import type { FieldType, Task } from './board.js';
 import { CONDITIONS_FIELD } from './conditions.js';
 
 /** Custom fields the controller reads and writes: the legacy kit's set plus `mc_conditions`. */
@@ -20,6 +20,12 @@ export const F = {
   conditions: CONDITIONS_FIELD,
   statusText: 'mc_status',
 } as const;
+
+/** The session a task is linked to (`mc_session_key`, trimmed), or null when none is. */
+export function linkedSessionKey(task: Pick<Task, 'fields'>): string | null {
+  const v = task.fields[F.sessionKey];
+  return typeof v === 'string' && v.trim() ? v.trim() : null;
+}
 
 export interface DesiredField {
   fieldKey: string;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DESIRED_FIELDS, type DesiredField, type FieldDefinition } from '../model/index.js';
-import { planBootstrap, type BootstrapStep } from './bootstrap.js';
+import { actionSchema, DESIRED_FIELDS, type DesiredField, type FieldDefinition } from '../model/index.js';
+import { bootstrapActions, planBootstrap, type BootstrapStep } from './bootstrap.js';
 
 const desired: DesiredField[] = [
   { fieldKey: 'mc_progress', label: 'mc_progress', fieldType: 'integer', defaultValue: 0, uiVisibility: 'if_set', description: 'Progress' },
@@ -164,5 +164,25 @@ describe('planBootstrap', () => {
     expect(steps.find((s) => s.fieldKey === 'mc_conditions')).toMatchObject({ op: 'update', changes: { uiVisibility: 'hidden' } });
     expect(steps.find((s) => s.fieldKey === 'mc_status')).toMatchObject({ op: 'update', changes: { uiVisibility: 'always' } });
     expect(steps.find((s) => s.fieldKey === 'mc_progress')).toMatchObject({ op: 'noop' });
+  });
+});
+
+describe('bootstrapActions', () => {
+  it('turns creates and updates into valid field actions keyed by field; noops into nothing', () => {
+    const existing = [def(desired[0]!, { defaultValue: 5 }), def(desired[1]!)];
+    const actions = bootstrapActions(planBootstrap(desired, existing, ['b1']));
+    expect(actions.map((a) => [a.type, a.key, a.reason])).toEqual([
+      ['field.update', 'field/mc_progress', 'mc_progress: default 5 → 0'],
+      ['field.create', 'field/mc_conditions', 'mc_conditions missing'],
+    ]);
+    for (const a of actions) expect(actionSchema.safeParse(a).success).toBe(true);
+  });
+
+  it('keeps an idempotency key until the wanted change differs', () => {
+    const key = (defaultValue: unknown) => bootstrapActions(planBootstrap(desired.slice(0, 1), [def(desired[0]!, { id: 'p', defaultValue })], ['b1']))[0]!.idempotencyKey;
+    expect(key(5)).toBe(key(5));
+    expect(key(5)).toBe(key(6)); // the same PATCH repairs either drift
+    const bind = bootstrapActions(planBootstrap(desired.slice(0, 1), [def(desired[0]!, { id: 'p', boardIds: ['b2'] })], ['b1']))[0]!;
+    expect(bind.idempotencyKey).not.toBe(key(5));
   });
 });

@@ -1,6 +1,9 @@
-import { stableStringify, type DesiredField, type FieldDefinition } from '../model/index.js';
+import type { Logger } from 'pino';
+import { fieldActionKey, idempotencyKey, stableStringify, type Action, type DesiredField, type FieldDefinition } from '../model/index.js';
 import type { FieldDefinitionInput, MissionControlApi } from '../clients/mission-control/api.js';
-import { MissionControlError } from '../clients/mission-control/errors.js';
+import { CREATED_MEANWHILE } from './effects/mission-control.js';
+import type { Executor } from './executor.js';
+import { applyOrDescribe, wasApplied, type OneShotEntry } from './one-shot.js';
 
 export type BootstrapStep =
   | { op: 'create'; fieldKey: string; input: FieldDefinitionInput }
@@ -57,6 +60,28 @@ export function planBootstrap(desired: readonly DesiredField[], existing: readon
   });
 }
 
+/** The steps that change something, as actions for the executor. Pure. */
+export function bootstrapActions(steps: readonly BootstrapStep[]): Action[] {
+  return steps.flatMap((s): Action[] => {
+    const base = { key: fieldActionKey(s.fieldKey), reconciler: 'bootstrap' };
+    if (s.op === 'create')
+      return [{ ...base, type: 'field.create', reason: `${s.fieldKey} missing`, idempotencyKey: idempotencyKey('field.create', s.input), input: s.input }];
+    if (s.op === 'update')
+      return [
+        {
+          ...base,
+          type: 'field.update',
+          reason: `${s.fieldKey}: ${s.why.join(', ')}`,
+          idempotencyKey: idempotencyKey('field.update', s.id, s.changes),
+          fieldKey: s.fieldKey,
+          id: s.id,
+          changes: s.changes,
+        },
+      ];
+    return [];
+  });
+}
+
 export interface BootstrapReport {
   created: string[];
   updated: string[];
@@ -64,48 +89,31 @@ export interface BootstrapReport {
   /** keys another writer (a concurrent bootstrap) created between our list and our create: bound to theirs */
   bound: string[];
   steps: BootstrapStep[];
+  /** the actions, applied or (door shut) only described */
+  entries: OneShotEntry[];
 }
 
-export async function runBootstrap(
-  mc: MissionControlApi,
-  desired: readonly DesiredField[],
-  boardIds: readonly string[],
-  opts: { dryRun: boolean },
-): Promise<BootstrapReport> {
-  const steps = planBootstrap(desired, await mc.listFieldDefinitions(), boardIds);
-  const bound: string[] = [];
-  if (!opts.dryRun) {
-    for (const step of steps) {
-      if (step.op === 'create') {
-        if (!(await createOrBind(mc, step, desired, boardIds))) bound.push(step.fieldKey);
-      } else if (step.op === 'update') await mc.updateFieldDefinition(step.id, step.changes);
-    }
+export interface BootstrapDeps {
+  mc: MissionControlApi;
+  executor: Executor;
+  logger: Logger;
+  /** why the effects door is shut ('dry-run', 'plan', …), or null when the actions are applied */
+  closed: string | null;
+}
+
+/** Plans the fields against the organisation's definitions and hands the changes to the executor. */
+export async function runBootstrap(deps: BootstrapDeps, desired: readonly DesiredField[], boardIds: readonly string[]): Promise<BootstrapReport> {
+  const apply = (steps: readonly BootstrapStep[]) => applyOrDescribe(deps.executor, bootstrapActions(steps), deps);
+  const steps = planBootstrap(desired, await deps.mc.listFieldDefinitions(), boardIds);
+  const entries = await apply(steps);
+  const bound = entries
+    .filter((e) => e.action === 'field.create' && wasApplied(e) && e.outcome === 'skipped' && e.detail === CREATED_MEANWHILE)
+    .map((e) => e.key.slice(fieldActionKey('').length));
+  if (bound.length > 0) {
+    // bound to the other writer's definitions like to existing ones: theirs may lack a board or drift
+    const again = planBootstrap(desired.filter((d) => bound.includes(d.fieldKey)), await deps.mc.listFieldDefinitions(), boardIds);
+    entries.push(...(await apply(again)));
   }
   const keys = (op: BootstrapStep['op']) => steps.filter((s) => s.op === op && !bound.includes(s.fieldKey)).map((s) => s.fieldKey);
-  return { created: keys('create'), updated: keys('update'), noop: keys('noop'), bound, steps };
-}
-
-/**
- * Creates one field; true when this call created it. Two bootstraps at once (two replicas starting)
- * both see the key missing and both create it: upstream answers the loser with a bare 500 from the
- * unique constraint (recorded), not the 409 its code intends. Either answer may mean "someone else
- * has it now", so the list is read again and, when the key is there, bound to it like an existing one.
- */
-async function createOrBind(
-  mc: MissionControlApi,
-  step: Extract<BootstrapStep, { op: 'create' }>,
-  desired: readonly DesiredField[],
-  boardIds: readonly string[],
-): Promise<boolean> {
-  try {
-    await mc.createFieldDefinition(step.input);
-    return true;
-  } catch (err) {
-    if (!(err instanceof MissionControlError) || !(err.status === 409 || err.kind === 'server')) throw err;
-    const want = desired.filter((d) => d.fieldKey === step.fieldKey);
-    const [again] = planBootstrap(want, await mc.listFieldDefinitions(), boardIds);
-    if (!again || again.op === 'create') throw err;
-    if (again.op === 'update') await mc.updateFieldDefinition(again.id, again.changes);
-    return false;
-  }
+  return { created: keys('create'), updated: keys('update'), noop: keys('noop'), bound, steps, entries };
 }

@@ -1,8 +1,6 @@
 import type { Logger } from 'pino';
 import {
   actionSchema,
-  CONDITIONS_FIELD,
-  F,
   readStatus,
   refusedKey,
   ruleOfRefusal,
@@ -16,30 +14,24 @@ import {
   type TaskStatus,
 } from '../model/index.js';
 import type { MissionControlApi } from '../clients/mission-control/api.js';
-import type { EffectContext, EffectHandler, EffectOutcome } from './effects/types.js';
+import { describeActions, mergeOptions, type PlannedEntry, type TaskContext } from './describe.js';
+import { missionControlHandlers } from './effects/mission-control.js';
+import type { EffectContext, EffectHandler, EffectOutcome, Handlers } from './effects/types.js';
 import type { GlobalStateFile } from './global-state.js';
-import { mergeChanges, type FieldDiff, type MergedWrite, type MergeOptions } from './merge.js';
+import { mergeChanges, type MergedWrite } from './merge.js';
 import { isMissionControlError } from '../clients/mission-control/errors.js';
 import type { BoardStore } from './store.js';
 
-export interface PlannedEntry {
-  key: string;
-  reconciler: string;
-  action: ActionType;
-  reason: string;
-  idempotencyKey: string;
-  /** the task's title, for people (tables, log lines); absent on global keys */
-  title?: string;
-  /** one readable line: what would change or be sent */
-  summary: string;
-  diff?: FieldDiff[];
-}
+export type { Handlers } from './effects/types.js';
+export type { PlannedEntry, TaskContext } from './describe.js';
 
 export interface AppliedEntry extends PlannedEntry {
   outcome: EffectOutcome['outcome'] | 'deferred';
   detail?: string;
   /** the board refused the status this change asked for (a done gate's 409): the rule, in GATE_RULES words */
   refused?: string;
+  /** id of what the action created or found outside (Discord message, created task, field definition) */
+  externalId?: string;
 }
 
 export interface ApplyOptions {
@@ -56,29 +48,21 @@ interface WriteResult {
   refused?: { status: TaskStatus; rule: string };
 }
 
-export type Handlers = { [T in ActionType]?: EffectHandler<Extract<Action, { type: T }>> };
-
+/** Some actions failed; `cause` is the first failure's own error (a one-shot command reports it as it was). */
 export class ExecutionError extends Error {
-  constructor(readonly entries: AppliedEntry[]) {
+  constructor(
+    readonly entries: AppliedEntry[],
+    cause?: unknown,
+  ) {
     const failed = entries.filter((e) => e.outcome === 'failed');
-    super(`${failed.length} action(s) failed: ${failed.map((e) => `${e.action} (${e.detail ?? 'error'})`).join('; ')}`);
+    super(`${failed.length} action(s) failed: ${failed.map((e) => `${e.action} (${e.detail ?? 'error'})`).join('; ')}`, cause === undefined ? undefined : { cause });
     this.name = 'ExecutionError';
   }
-}
-
-export interface TaskContext {
-  task: Task;
-  boundFields: ReadonlySet<string>;
 }
 
 /** A comment carries a reference to the action's idempotency key, looked for before writing it again. */
 export const refOf = (idempotencyKey: string): string => `ref:${idempotencyKey.slice(0, 12)}`;
 const withRef = (comment: string, idempotencyKey: string): string => `${comment}\n(${refOf(idempotencyKey)})`;
-
-const mergeOptions = (ctx: TaskContext): MergeOptions => ({
-  conditionsBound: ctx.boundFields.has(CONDITIONS_FIELD),
-  statusTextBound: ctx.boundFields.has(F.statusText),
-});
 
 const bodyOf = (m: MergedWrite) => ({
   ...(m.status ? { status: m.status } : {}),
@@ -86,16 +70,14 @@ const bodyOf = (m: MergedWrite) => ({
   ...(m.comment ? { comment: m.comment } : {}),
 });
 
-const firstLine = (s: string): string => (s.split('\n').find((l) => l.trim()) ?? '').slice(0, 100);
-const describeDiff = (diff: FieldDiff[]): string =>
-  diff.map((d) => `${d.field}: ${JSON.stringify(d.from)} → ${JSON.stringify(d.to)}`).join('; ');
-
 /**
  * The one place actions become calls. Per key: Discord posts first (intent in the ledger before the
  * call, result after it), then every task change of the key merged into a single PATCH that carries
- * the comment too, then global effects. Every client it calls is behind the effects door: while the door is
- * closed (`plan`, dry-run, standby) the controller only calls `describe`, and a call that got here anyway is
- * refused by the client before anything leaves the process.
+ * the comment too, then everything else through its handler: state writes, scale, kill, and the Mission Control
+ * creates outside a task's PATCH (custom fields for bootstrap, tasks for `task create`). Every client it calls is
+ * behind the effects door: while the door is closed (`plan`, dry-run, standby) the controller and the one-shot
+ * commands only call `describe`, and a call that got here anyway is refused by the client before anything leaves
+ * the process.
  */
 export class Executor {
   private readonly warnedFields = new Set<string>();
@@ -111,44 +93,29 @@ export class Executor {
       signal?: AbortSignal;
       onAction?(action: ActionType, outcome: string): void;
     },
-  ) {}
+  ) {
+    // Mission Control's creates and field definitions need nothing but the (door-wrapped) client every executor has.
+    this.handlers = { ...missionControlHandlers(deps.mc, deps.store), ...deps.handlers };
+  }
+
+  private readonly handlers: Handlers;
 
   describe(actions: readonly Action[], ctx: TaskContext | null, now: number): PlannedEntry[] {
-    const status = ctx ? readStatus(ctx.task.fields) : null;
-    return actions.map((a) => {
-      const entry: PlannedEntry = {
-        key: a.key,
-        reconciler: a.reconciler,
-        action: a.type,
-        reason: a.reason,
-        idempotencyKey: a.idempotencyKey,
-        ...(ctx ? { title: ctx.task.title } : {}),
-        summary: '',
-      };
-      if (a.type === 'task.patch' && ctx && status) {
-        const merged = mergeChanges(ctx.task, status, [{ ...a.change, rider: undefined }], now, { ...mergeOptions(ctx), conditionsBound: true });
-        entry.diff = merged?.diff ?? [];
-        entry.summary = [describeDiff(entry.diff), a.change.comment ? `comment "${firstLine(a.change.comment)}"` : '']
-          .filter(Boolean)
-          .join('; ');
-      } else if (a.type === 'discord.post') {
-        entry.summary = `post to ${a.purpose} channel: "${firstLine(a.content)}"`;
-        if (a.after && ctx && status) entry.diff = mergeChanges(ctx.task, status, [a.after], now, { ...mergeOptions(ctx), conditionsBound: true })?.diff;
-      } else if (a.type === 'state.write') entry.summary = `state: ${JSON.stringify(a.patch).slice(0, 100)}`;
-      else if (a.type === 'k8s.scale')
-        entry.summary = `${a.restore ? 'restore' : 'scale'} ${a.kind} ${a.namespace}/${a.name} to ${a.replicas}`;
-      else if (a.type === 'process.kill') entry.summary = `kill ${a.targets.map((t) => `${t.pid} (${t.command.slice(0, 40)})`).join(', ')}`;
-      return entry;
-    });
+    return describeActions(actions, ctx, now);
   }
 
   async apply(actions: readonly Action[], ctx: TaskContext | null, now: number, opts: ApplyOptions = {}): Promise<AppliedEntry[]> {
     const planned = this.describe(actions, ctx, now);
     const results = new Map<Action, AppliedEntry>();
-    const done = (a: Action, outcome: AppliedEntry['outcome'], detail?: string) => {
+    let firstError: unknown;
+    const done = (a: Action, outcome: AppliedEntry['outcome'], detail?: string, externalId?: string) => {
       const p = planned[actions.indexOf(a)]!;
-      results.set(a, { ...p, outcome, ...(detail ? { detail } : {}) });
+      results.set(a, { ...p, outcome, ...(detail ? { detail } : {}), ...(externalId ? { externalId } : {}) });
       this.deps.onAction?.(a.type, outcome);
+    };
+    const failed = (a: Action, err: unknown) => {
+      firstError ??= err;
+      done(a, 'failed', (err as Error).message);
     };
     for (const a of actions) {
       const check = actionSchema.safeParse(a);
@@ -160,7 +127,7 @@ export class Executor {
     for (const post of valid.filter((a): a is DiscordPostAction => a.type === 'discord.post')) {
       try {
         const r = await this.post(post, ctx, now);
-        done(post, r.outcome, r.detail);
+        done(post, r.outcome, r.detail, r.externalId);
         // Only a post that went out (or was found already out) is marked; re-marking a done entry would
         // rewrite it every pass, and a post that had nowhere to go must stay pending for a later configuration.
         if (r.outcome !== 'failed' && post.task && r.mark) {
@@ -168,7 +135,7 @@ export class Executor {
           changes.push({ action: post, change: { ...(post.after ?? {}), ledger: { ...(post.after?.ledger ?? {}), ...ledger } } });
         }
       } catch (err) {
-        done(post, 'failed', (err as Error).message);
+        failed(post, err);
       }
     }
 
@@ -187,7 +154,7 @@ export class Executor {
             } else done(action, r.detail ? 'skipped' : 'applied', r.detail);
           }
         } catch (err) {
-          for (const { action } of changes) if (!results.has(action) || action.type === 'task.patch') done(action, 'failed', (err as Error).message);
+          for (const { action } of changes) if (!results.has(action) || action.type === 'task.patch') failed(action, err);
         }
       }
     }
@@ -200,20 +167,20 @@ export class Executor {
           done(a, 'applied');
           continue;
         }
-        const handler = this.deps.handlers[a.type] as EffectHandler | undefined;
+        const handler = this.handlers[a.type] as EffectHandler | undefined;
         if (!handler) {
           done(a, 'failed', `no handler configured for ${a.type}`);
           continue;
         }
         const r = await handler(a, this.effectContext());
-        done(a, r.outcome, r.detail);
+        done(a, r.outcome, r.detail, r.externalId);
       } catch (err) {
-        done(a, 'failed', (err as Error).message);
+        failed(a, err);
       }
     }
 
     const entries = actions.map((a) => results.get(a)!);
-    if (entries.some((e) => e.outcome === 'failed')) throw new ExecutionError(entries);
+    if (entries.some((e) => e.outcome === 'failed')) throw new ExecutionError(entries, firstError);
     return entries;
   }
 
@@ -222,7 +189,7 @@ export class Executor {
   }
 
   private async post(post: DiscordPostAction, ctx: TaskContext | null, now: number): Promise<EffectOutcome & { mark: boolean }> {
-    const handler = this.deps.handlers['discord.post'];
+    const handler = this.handlers['discord.post'];
     // Without Discord a notice has nowhere to go: that is the configuration, not a failure to retry.
     if (!handler) return { outcome: 'skipped', detail: 'Discord is not configured (DISCORD_BOT_TOKEN and a channel)', mark: false };
     const ledgerOwner = post.task && ctx && ctx.task.id === post.task.taskId ? ctx : null;

@@ -1,4 +1,3 @@
-import type { BootstrapStep } from './bootstrap.js';
 import type { AppliedEntry, PlannedEntry } from './executor.js';
 
 /** A key that could not be planned (its snapshot or plan failed): shown, never left out of a plan. */
@@ -14,31 +13,15 @@ export function failureJsonLines(failures: readonly FailedKey[]): string {
 
 /** A row of the plan: a planned or applied action, or a custom-field change of the bootstrap. */
 type Row = PlannedEntry | AppliedEntry | BootstrapRow;
-export interface BootstrapRow extends Omit<PlannedEntry, 'action' | 'reconciler'> {
-  reconciler: 'bootstrap';
-  action: 'field.create' | 'field.update';
+export interface BootstrapRow extends PlannedEntry {
   /** `run`/`once` apply it before their pass (MC_AUTO_BOOTSTRAP) */
   auto: boolean;
 }
 
 /** The bootstrap's pending field changes as plan rows; `run`/`once` apply them first unless MC_AUTO_BOOTSTRAP is off. */
-export function bootstrapRows(steps: readonly BootstrapStep[], auto: boolean): BootstrapRow[] {
+export function bootstrapRows(entries: readonly PlannedEntry[], auto: boolean): BootstrapRow[] {
   const when = auto ? 'run/once add it first' : 'run `mc-controller bootstrap`';
-  return steps.flatMap((s): BootstrapRow[] => {
-    if (s.op === 'noop') return [];
-    const missing = s.op === 'create' ? `${s.fieldKey} missing` : `${s.fieldKey}: ${s.why.join(', ')}`;
-    return [
-      {
-        key: `field/${s.fieldKey}`,
-        reconciler: 'bootstrap',
-        action: s.op === 'create' ? 'field.create' : 'field.update',
-        reason: `${missing}; ${when}`,
-        idempotencyKey: `bootstrap/${s.fieldKey}`,
-        auto,
-        summary: s.op === 'create' ? `create ${s.fieldKey} (${s.input.fieldType}) bound to the board(s)` : `update ${s.fieldKey}`,
-      },
-    ];
-  });
+  return entries.map((e) => ({ ...e, reason: `${e.reason}; ${when}`, auto }));
 }
 
 /** One JSON object per line: key, reconciler, action, reason, idempotencyKey and the field diff. */

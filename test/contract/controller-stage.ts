@@ -11,6 +11,8 @@ import { MissionControlClient } from '../../src/clients/mission-control/index.js
 import { loadConfig, type Config } from '../../src/config/index.js';
 import { DESIRED_FIELDS } from '../../src/model/index.js';
 import { runBootstrap } from '../../src/runtime/bootstrap.js';
+import { EffectsDoor } from '../../src/runtime/effects/door.js';
+import { oneShotExecutor } from '../../src/runtime/one-shot.js';
 import { GatewaySource } from '../../src/runtime/gateway-source.js';
 import { startSandbox, type SandboxHandle } from '../../src/sandbox/index.js';
 import type { ContractTarget } from './scenarios.js';
@@ -45,7 +47,8 @@ export async function startControllerStage(target: ContractTarget, prefix: strin
   const env = contractEnv(sandbox.info, target, join(dir, 'state'));
   const config = (extra: Record<string, string> = {}) => loadConfig({ cwd: dir, env: { ...env, ...extra } }).config;
   const mc = new MissionControlClient({ apiUrl: sandbox.info.mcApiUrl, token: sandbox.info.mcAuthToken, logger });
-  await runBootstrap(mc, DESIRED_FIELDS, [sandbox.info.boardId], { dryRun: false });
+  const executor = oneShotExecutor({ mc, logger, stateDir: join(dir, 'state'), door: EffectsDoor.open() });
+  await runBootstrap({ mc, executor, logger, closed: null }, DESIRED_FIELDS, [sandbox.info.boardId]);
   // src/cli/gateway.ts wires the same two pieces (it reads the package version, which only exists built)
   const onPush = opts.onPush;
   const gateway: GatewaySource = new GatewaySource(

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { DESIRED_FIELDS } from '../../model/index.js';
 import { runBootstrap } from '../../runtime/bootstrap.js';
+import { oneShotExecutor } from '../../runtime/one-shot.js';
 import { commandDoor, loadOrExit, loggerFor, missionControl, type GlobalFlags } from '../context.js';
 
 export function registerBootstrap(program: Command): void {
@@ -12,11 +13,12 @@ export function registerBootstrap(program: Command): void {
       const flags = cmd.optsWithGlobals<GlobalFlags>();
       const { config } = loadOrExit(flags);
       const logger = loggerFor(config);
-      // --dry-run (global) or MC_DRY_RUN shut the door: the field creates and binds are then refused, not sent
+      // --dry-run (global) or MC_DRY_RUN shut the door: the executor then only describes the field creates and binds
       const door = commandDoor(config);
       const mc = missionControl(config, logger, door);
+      const executor = oneShotExecutor({ mc, logger, stateDir: config.loop.stateDir, door });
       const dryRun = !door.isOpen;
-      const report = await runBootstrap(mc, DESIRED_FIELDS, config.mc.boardIds, { dryRun });
+      const report = await runBootstrap({ mc, executor, logger, closed: door.closedReason }, DESIRED_FIELDS, config.mc.boardIds);
       if (opts.json) {
         process.stdout.write(`${JSON.stringify({ created: report.created, updated: report.updated, noop: report.noop, bound: report.bound, dryRun })}\n`);
         return;

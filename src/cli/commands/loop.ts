@@ -4,7 +4,8 @@ import type { Config } from '../../config/index.js';
 import type { PassReport } from '../../runtime/controller.js';
 import type { LeaderElector } from '../../runtime/leader/index.js';
 import { DESIRED_FIELDS } from '../../model/index.js';
-import { runBootstrap, type BootstrapStep } from '../../runtime/bootstrap.js';
+import { runBootstrap } from '../../runtime/bootstrap.js';
+import { oneShotExecutor, type OneShotEntry } from '../../runtime/one-shot.js';
 import { bootstrapRows, failureJsonLines, planJsonLines, planTable } from '../../runtime/plan-printer.js';
 import { Progress } from '../progress.js';
 import { composeController } from '../compose.js';
@@ -18,7 +19,7 @@ import { demoEnv } from '../demo.js';
 import { gatewaySource } from '../gateway.js';
 
 /** A pass plus, when it only plans, the custom-field changes `run`/`once` would bootstrap before it. */
-type OnePass = PassReport & { bootstrap: BootstrapStep[] };
+type OnePass = PassReport & { bootstrap: OneShotEntry[] };
 
 /**
  * One pass. `plan` (and `once` in a dry run) shut the effects door; an applying `once` first takes the lock or
@@ -37,9 +38,10 @@ async function onePass(config: Config, logger: Logger, intent: 'apply' | 'plan')
     throw new CliExit(EXIT.locked, `another instance holds the controller lock: ${holder}; nothing done`);
   }
   try {
-    await autoBootstrap(config, logger, mc, door);
+    const executor = oneShotExecutor({ mc, logger, stateDir: config.loop.stateDir, door });
+    await autoBootstrap(config, logger, mc, door, executor);
     // A plan before the first bootstrap would otherwise hide every concern that needs the missing fields.
-    const bootstrap = door.isOpen ? [] : (await runBootstrap(mc, DESIRED_FIELDS, config.mc.boardIds, { dryRun: true })).steps.filter((s) => s.op !== 'noop');
+    const bootstrap = door.isOpen ? [] : (await runBootstrap({ mc, executor, logger, closed: door.closedReason }, DESIRED_FIELDS, config.mc.boardIds)).entries;
     const gateway = gatewaySource(config, logger, {}, false);
     try {
       const degrade = await degradeWiring(config, logger, door, { oneShot: true });
@@ -54,7 +56,7 @@ async function onePass(config: Config, logger: Logger, intent: 'apply' | 'plan')
         door,
         degrade,
         // planned as if bootstrapped, since `run`/`once` bootstrap first (MC_AUTO_BOOTSTRAP)
-        ...(config.mc.autoBootstrap ? { assumeBoundFields: bootstrap.map((s) => s.fieldKey) } : {}),
+        ...(config.mc.autoBootstrap ? { assumeBoundFields: bootstrap.map((e) => e.key.replace(/^field\//, '')) } : {}),
       });
       const report = await controller.pass(door.isOpen ? 'apply' : 'plan', (done, total) => progress.planned(done, total));
       return { ...report, bootstrap };

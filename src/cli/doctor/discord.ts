@@ -1,17 +1,10 @@
-/**
- * Discord checks with reads only (GET /channels/{id}, which also proves the token); the doctor never posts.
- * The client in src/clients/discord has no channel read, so this uses discord.js REST the same way.
- */
-import { DiscordAPIError, REST } from '@discordjs/rest';
-import { Routes } from 'discord-api-types/v10';
-import { z } from 'zod';
+/** Discord checks with reads only (the client's channel read, which also proves the token); the doctor never posts. */
 import type { Config } from '../../config/index.js';
+import { DiscordApiError, DiscordClient } from '../../clients/discord/index.js';
 import { errorText, fail, pass, skip, type CheckResult } from './check.js';
 
-const channelSchema = z.object({ id: z.string(), name: z.string().nullish(), type: z.number() });
-
 function hint(err: unknown, channelId?: string): string {
-  if (err instanceof DiscordAPIError) {
+  if (err instanceof DiscordApiError) {
     if (err.status === 401) return 'Discord refused the bot token: set DISCORD_BOT_TOKEN to the bot\'s token (Developer Portal → Bot)';
     if (err.code === 10003 || err.status === 404) return `channel ${channelId ?? ''} does not exist: check the channel id (Discord developer mode → Copy Channel ID)`;
     if (err.code === 50001 || err.status === 403)
@@ -40,26 +33,25 @@ export async function discordChecks(config: Config): Promise<CheckResult[]> {
   if (!config.discord.token) {
     return [skip('discord', `not configured (DISCORD_BOT_TOKEN unset): notices are off${channels.size > 0 ? ', channels are ignored' : ''}`)];
   }
-  const rest = new REST({
-    api: config.discord.apiUrl.replace(/\/+$/, ''),
-    version: '10',
-    timeout: config.discord.postDeadlineMs,
-    retries: 1,
+  const client = new DiscordClient({
+    token: config.discord.token,
+    apiUrl: config.discord.apiUrl,
+    postDeadlineMs: config.discord.postDeadlineMs,
     // A doctor reports a rate limit instead of sleeping through it.
-    rejectOnRateLimit: () => true,
-  }).setToken(config.discord.token);
+    maxRateLimitWaitMs: 0,
+  });
 
   if (channels.size === 0) return [fail('discord', 'no channel configured', 'set MC_DISCORD_CHANNEL (notifications_channel in the kit file)')];
   const results: CheckResult[] = [];
   for (const [id, envs] of channels) {
     const name = `discord (${envs.join(', ')})`;
     try {
-      const channel = channelSchema.parse(await rest.get(Routes.channel(id)));
+      const channel = await client.channel(id);
       results.push(pass(name, `bot token accepted; ${channel.name ? `#${channel.name}` : 'channel'} ${channel.id} readable`));
     } catch (err) {
       results.push(fail(name, `channel ${id}: ${errorText(err)}`, hint(err, id)));
       // A refused token fails every channel the same way: one line says it.
-      if (err instanceof DiscordAPIError && err.status === 401) break;
+      if (err instanceof DiscordApiError && err.status === 401) break;
     }
   }
   return results;

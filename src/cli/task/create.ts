@@ -1,4 +1,6 @@
-import { CONDITIONS_FIELD, F, TASK_STATUSES, type ControllerStatus } from '../../model/index.js';
+import { boardKey, CONDITIONS_FIELD, F, idempotencyKey, TASK_STATUSES, type ControllerStatus, type TaskCreateAction } from '../../model/index.js';
+import { applyOrDescribe, oneShotExecutor, wasApplied } from '../../runtime/one-shot.js';
+import { BoardStore } from '../../runtime/store.js';
 import { CliExit, EXIT } from '../exit-codes.js';
 import { resolveAssignee, write, type TaskCli } from './shared.js';
 
@@ -45,12 +47,26 @@ export async function createTask(cli: TaskCli, o: CreateOptions): Promise<void> 
     assignedAgentId,
     customFieldValues: { [CONDITIONS_FIELD]: status, ...(estimate !== undefined ? { [F.estimatedCost]: estimate } : {}) },
   };
-  if (o.dryRun) {
+  // Every invocation is a new wish (two identical creates make two tasks): the key names this one.
+  const action: TaskCreateAction = {
+    type: 'task.create',
+    key: boardKey(cli.boardId),
+    reconciler: 'task-create',
+    reason: 'asked for by `mc-controller task create`',
+    idempotencyKey: idempotencyKey('task.create', cli.boardId, input, now),
+    boardId: cli.boardId,
+    input,
+  };
+  const store = new BoardStore(cli.mc, cli.logger);
+  const executor = oneShotExecutor({ mc: cli.mc, logger: cli.logger, stateDir: cli.config.loop.stateDir, door: cli.door, store });
+  const [entry] = await applyOrDescribe(executor, [action], { closed: o.dryRun ? (cli.door.closedReason ?? 'dry-run') : cli.door.closedReason, logger: cli.logger, now });
+  if (!entry || !wasApplied(entry)) {
     if (o.json) write(JSON.stringify({ dryRun: true, boardId: cli.boardId, ...input }));
     else write(`(dry run) would create "${input.title}" in ${cli.boardId} (inbox, priority ${input.priority}${assignedAgentId ? `, assignee ${assignedAgentId}` : ''}${estimate !== undefined ? `, estimate $${estimate}` : ''})`);
     return;
   }
-  const task = await cli.mc.createTask(cli.boardId, input);
+  const task = entry.externalId ? store.state(cli.boardId).tasks.get(entry.externalId) : undefined;
+  if (!task) throw new CliExit(EXIT.failed, `task create: Mission Control answered without the created task (${entry.detail ?? entry.outcome})`);
   if (o.json)
     write(JSON.stringify({ id: task.id, boardId: task.boardId, title: task.title, status: task.status, priority: task.priority, assignedAgentId: task.assignedAgentId }));
   else write(task.id);

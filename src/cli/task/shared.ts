@@ -4,8 +4,8 @@ import type { Board, Task } from '../../model/index.js';
 import type { MissionControlApi } from '../../clients/mission-control/api.js';
 import type { EffectsDoor } from '../../runtime/effects/door.js';
 import { readKitResourceState } from '../../runtime/degrade/kit-state.js';
-import { Executor, type PlannedEntry } from '../../runtime/executor.js';
-import { GlobalStateFile } from '../../runtime/global-state.js';
+import type { Executor, PlannedEntry } from '../../runtime/executor.js';
+import { oneShotExecutor } from '../../runtime/one-shot.js';
 import { BoardStore } from '../../runtime/store.js';
 import { commandDoor, loadOrExit, loggerFor, missionControl, type GlobalFlags } from '../context.js';
 import { resourceStateFile } from '../degrade.js';
@@ -46,7 +46,7 @@ export async function boardExecutor(cli: TaskCli, taskId: string): Promise<{ exe
   const state = store.state(cli.boardId);
   const task = state.tasks.get(taskId);
   if (!task) throw new CliExit(EXIT.invalid, `task ${taskId} not found on board ${cli.boardId}`);
-  const executor = new Executor({ mc: cli.mc, store, handlers: {}, globalState: new GlobalStateFile(cli.config.loop.stateDir, cli.door, { logger: cli.logger }), logger: cli.logger });
+  const executor = oneShotExecutor({ mc: cli.mc, logger: cli.logger, stateDir: cli.config.loop.stateDir, door: cli.door, store });
   return { executor, store, task, boundFields: state.boundFields, board: state.board };
 }
 

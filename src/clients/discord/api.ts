@@ -19,6 +19,13 @@ export interface DiscordMessage {
   createdAt: number;
 }
 
+/** The part of a channel the doctor reports: reading it proves the token and that the bot sees the channel. */
+export interface DiscordChannel {
+  id: string;
+  name: string | null;
+  type: number;
+}
+
 /** Cancels a call early (shutdown); each call also has the client's own deadline. */
 export interface DiscordCallOptions {
   signal?: AbortSignal;
@@ -28,4 +35,6 @@ export interface DiscordApi {
   post(input: DiscordPostInput, opts?: DiscordCallOptions): Promise<DiscordMessage>;
   /** newest first as Discord returns them, up to `limit` (≤ 100); with `before`, only messages older than that id */
   recent(channelId: string, limit: number, opts?: DiscordCallOptions & { before?: string }): Promise<DiscordMessage[]>;
+  /** GET /channels/{id}: a read only, so `doctor` checks the token and each channel without posting */
+  channel(channelId: string, opts?: DiscordCallOptions): Promise<DiscordChannel>;
 }

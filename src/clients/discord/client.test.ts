@@ -165,6 +165,17 @@ describe('DiscordClient against the sandbox Discord', () => {
     expect(String(unknown.message)).not.toContain(sandbox.info.discordBotToken);
   });
 
+  it('reads a channel without posting (the doctor check): the channel, a 404 for an unknown one, a 401 for a bad token', async () => {
+    const before = await stats();
+    expect(await client().channel(channel())).toMatchObject({ id: channel(), type: expect.any(Number) });
+    expect(await client().channel('123').catch((e) => e)).toMatchObject({ status: 404, code: 10003 });
+    const refused = await new DiscordClient({ token: 'not-the-token-SECRET', apiUrl: proxyUrl, postDeadlineMs: 5_000 }).channel(channel()).catch((e) => e);
+    expect(refused).toBeInstanceOf(DiscordApiError);
+    expect(refused).toMatchObject({ status: 401 });
+    expect((await stats()).posts).toBe(before.posts);
+    expect(seen.every((r) => r.method === 'GET')).toBe(true);
+  });
+
   it('reports an unreachable Discord as unavailable, quickly', async () => {
     const dead = createServer();
     await new Promise<void>((r) => dead.listen(0, '127.0.0.1', r));

@@ -1,7 +1,7 @@
 import type { REST, RateLimitData } from '@discordjs/rest';
 import type { Logger } from 'pino';
 import { CONTENT_LIMIT, EMBED_DESCRIPTION_LIMIT, NONCE_LIMIT, stripInvisible } from '../../model/discord-text.js';
-import type { DiscordApi, DiscordCallOptions, DiscordMessage, DiscordPostInput } from './api.js';
+import type { DiscordApi, DiscordCallOptions, DiscordChannel, DiscordMessage, DiscordPostInput } from './api.js';
 import {
   DiscordApiError,
   DiscordError,
@@ -10,7 +10,7 @@ import {
   DiscordTimeoutError,
   DiscordUnavailableError,
 } from './errors.js';
-import { messageSchema, toMessage } from './schema.js';
+import { channelSchema, messageSchema, toMessage } from './schema.js';
 
 export interface DiscordClientOptions {
   /** bot token; sent only in the Authorization header */
@@ -109,6 +109,14 @@ export class DiscordClient implements DiscordApi {
       else this.#logger?.warn({ route, issue: parsed.error.issues[0]?.message }, 'skipping malformed discord message');
     }
     return messages;
+  }
+
+  async channel(channelId: string, opts?: DiscordCallOptions): Promise<DiscordChannel> {
+    const route = `GET /channels/${channelId}`;
+    const raw = await this.#call(route, opts?.signal, (signal, rest) => rest.get(`/channels/${encodeURIComponent(channelId)}`, { signal }));
+    const parsed = channelSchema.safeParse(raw);
+    if (!parsed.success) throw new DiscordResponseError(parsed.error.issues[0]?.message ?? 'invalid', route);
+    return { id: parsed.data.id, name: parsed.data.name ?? null, type: parsed.data.type };
   }
 
   /**

@@ -20,3 +20,6 @@ export function toMessage(raw: z.infer<typeof messageSchema>): DiscordMessage {
     createdAt: Number.isNaN(createdAt) ? 0 : createdAt,
   };
 }
+
+/** The part of Discord's channel object `doctor` reports. */
+export const channelSchema = z.object({ id: z.string().min(1), name: z.string().nullish(), type: z.number() });

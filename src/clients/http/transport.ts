@@ -1,23 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { Agent, request, type Dispatcher } from 'undici';
-import { fullJitterDelay, parseRetryAfter, sleep, type BackoffPolicy } from './backoff.js';
-import { HttpError, kindForStatus, type HttpErrorKind, type HttpFailure } from './errors.js';
+import { sleep } from './backoff.js';
+import { HttpError, type HttpErrorKind, type HttpFailure } from './errors.js';
+import { RetryPolicy, type RetryOptions } from './retry.js';
+import { answerFailure, AttemptTimeout, buildQuery, parseBody, requestIdOf, type HttpMethod, type QueryValue } from './wire.js';
+
+export { buildQuery, type HttpMethod, type QueryValue } from './wire.js';
 
 /**
  * A JSON-over-HTTP transport for one peer: a timeout on every attempt (headers and body),
- * retries with full-jitter backoff for idempotent methods only, and counters for benchmarks.
+ * retries with full-jitter backoff for idempotent methods only (`retry.ts`), and counters for benchmarks.
  * Credentials live in `headers` and never reach errors, logs or stats.
  */
 
-export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-
-/** RFC 9110 §9.2.2: repeating these has the same effect as sending them once. POST/PATCH are never retried. */
-const IDEMPOTENT: ReadonlySet<HttpMethod> = new Set(['GET', 'HEAD', 'PUT', 'DELETE']);
-const RETRYABLE: ReadonlySet<HttpErrorKind> = new Set(['rate_limited', 'server', 'timeout', 'network']);
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
-
-export type QueryValue = string | number | boolean | null | undefined;
 
 export interface HttpRequest {
   method: HttpMethod;
@@ -47,30 +44,23 @@ export interface HttpStats {
   failures: number;
 }
 
-export interface HttpTransportOptions {
+export interface HttpTransportOptions extends RetryOptions {
   /** e.g. http://127.0.0.1:8000/api/v1 */
   baseUrl: string;
   /** sent on every request (Authorization goes here) */
   headers?: Record<string, string>;
   /** per attempt, headers and body together; default 10 000 */
   timeoutMs?: number;
-  /** retries after the first attempt, idempotent methods only; default 4 */
-  retries?: number;
   /**
    * until a stream's headers arrive; default 30 000. Longer than the peer's keep-alive ping (15 s upstream): a
    * buffering proxy holds the headers until the first byte, which on a quiet board is that ping.
    */
   streamConnectTimeoutMs?: number;
-  backoff?: BackoffPolicy;
-  /** a Retry-After longer than this is not waited for: the error is thrown instead; default 60 000 */
-  maxRetryAfterMs?: number;
   dispatcher?: Dispatcher;
   logger?: Logger;
   userAgent?: string;
   /** lets a peer client turn a failure into its own error class */
   makeError?: (failure: HttpFailure) => Error;
-  /** injectable for deterministic tests */
-  random?: () => number;
   /**
    * The client's lifetime: aborting it cancels every request in flight (retry waits included) and every
    * later one. The shutdown aborts it at the drain deadline so no request outlives the process's budget.
@@ -90,46 +80,6 @@ export function sharedAgent(): Agent {
   return shared;
 }
 
-export function buildQuery(query: Record<string, QueryValue> | undefined): string {
-  if (!query) return '';
-  const params = new URLSearchParams();
-  for (const [key, value] of Object.entries(query)) {
-    if (value !== undefined && value !== null) params.append(key, String(value));
-  }
-  const text = params.toString();
-  return text === '' ? '' : `?${text}`;
-}
-
-function headerValue(headers: Record<string, string | string[] | undefined>, name: string): string | null {
-  const value = headers[name];
-  if (Array.isArray(value)) return value[0] ?? null;
-  return value ?? null;
-}
-
-function bodyRequestId(body: unknown): string | null {
-  if (body && typeof body === 'object' && 'request_id' in body) {
-    const rid = (body as { request_id: unknown }).request_id;
-    if (typeof rid === 'string' && rid !== '') return rid;
-  }
-  return null;
-}
-
-function parseBody(text: string): { ok: true; value: unknown } | { ok: false; text: string } {
-  if (text.trim() === '') return { ok: true, value: null };
-  try {
-    return { ok: true, value: JSON.parse(text) as unknown };
-  } catch {
-    return { ok: false, text: text.length > 300 ? `${text.slice(0, 300)}…` : text };
-  }
-}
-
-class AttemptTimeout extends Error {
-  constructor(ms: number) {
-    super(`no complete response within ${ms} ms`);
-    this.name = 'AttemptTimeout';
-  }
-}
-
 /** Twice Mission Control's 15 s stream ping: the first byte of a quiet stream arrives within it. */
 export const DEFAULT_STREAM_CONNECT_TIMEOUT_MS = 30_000;
 
@@ -137,14 +87,11 @@ export class HttpTransport {
   readonly baseUrl: string;
   private readonly headers: Record<string, string>;
   private readonly timeoutMs: number;
-  private readonly retries: number;
+  private readonly retry: RetryPolicy;
   private readonly streamConnectTimeoutMs: number;
-  private readonly backoff: BackoffPolicy;
-  private readonly maxRetryAfterMs: number;
   private readonly dispatcher: Dispatcher;
   private readonly logger: Logger | undefined;
   private readonly makeError: (failure: HttpFailure) => Error;
-  private readonly random: () => number;
   private readonly lifetime: AbortSignal | undefined;
   private readonly counters: HttpStats = { requests: 0, writes: 0, retries: 0, failures: 0 };
 
@@ -156,14 +103,11 @@ export class HttpTransport {
       ...opts.headers,
     };
     this.timeoutMs = opts.timeoutMs ?? 10_000;
-    this.retries = Math.max(0, opts.retries ?? 4);
+    this.retry = new RetryPolicy(opts);
     this.streamConnectTimeoutMs = opts.streamConnectTimeoutMs ?? DEFAULT_STREAM_CONNECT_TIMEOUT_MS;
-    this.backoff = opts.backoff ?? { baseMs: 250, capMs: 8_000 };
-    this.maxRetryAfterMs = opts.maxRetryAfterMs ?? 60_000;
     this.dispatcher = opts.dispatcher ?? sharedAgent();
     this.logger = opts.logger;
     this.makeError = opts.makeError ?? ((f) => new HttpError(f));
-    this.random = opts.random ?? Math.random;
     this.lifetime = opts.signal;
   }
 
@@ -182,14 +126,11 @@ export class HttpTransport {
     const signal = this.joined(request.signal);
     const req: HttpRequest = signal ? { ...request, signal } : request;
     const relPath = `${req.path}${buildQuery(req.query)}`;
-    const idempotent = IDEMPOTENT.has(req.method);
-    const maxAttempts = idempotent ? this.retries + 1 : 1;
     const callId = randomUUID().replaceAll('-', '');
     for (let attempt = 1; ; attempt++) {
       const outcome = await this.attempt(req, relPath, callId, attempt);
       if (!('kind' in outcome)) return outcome;
-      const retryable = RETRYABLE.has(outcome.kind) && attempt < maxAttempts && !req.signal?.aborted;
-      const delay = retryable ? this.retryDelay(outcome, attempt) : null;
+      const delay = req.signal?.aborted ? null : this.retry.delayAfter(req.method, outcome, attempt);
       if (delay === null) {
         this.counters.failures++;
         throw this.makeError(outcome);
@@ -201,13 +142,6 @@ export class HttpTransport {
       );
       await sleep(delay, req.signal);
     }
-  }
-
-  private retryDelay(failure: HttpFailure, attempt: number): number | null {
-    if (failure.retryAfterMs !== null) {
-      return failure.retryAfterMs > this.maxRetryAfterMs ? null : failure.retryAfterMs;
-    }
-    return fullJitterDelay(attempt - 1, this.backoff, this.random);
   }
 
   private async attempt(
@@ -253,17 +187,13 @@ export class HttpTransport {
       const text = await res.body.text();
       const parsed = parseBody(text);
       const body = parsed.ok ? parsed.value : parsed.text;
-      const requestId = bodyRequestId(body) ?? headerValue(res.headers, 'x-request-id');
       if (res.statusCode >= 200 && res.statusCode < 300) {
+        const requestId = requestIdOf(body, res.headers);
         if (!parsed.ok) return failure('invalid_response', { status: res.statusCode, requestId, body });
         return { status: res.statusCode, body, requestId, attempts: attempt };
       }
-      return failure(kindForStatus(res.statusCode), {
-        status: res.statusCode,
-        requestId,
-        body,
-        retryAfterMs: parseRetryAfter(res.headers['retry-after']),
-      });
+      const answer = answerFailure(res.statusCode, res.headers, body);
+      return failure(answer.kind, answer);
     } catch (err) {
       // the caller's own abort is not a peer failure: rethrow it untouched
       if (req.signal?.aborted) throw req.signal.reason;
@@ -328,14 +258,7 @@ export class HttpTransport {
       const parsed = parseBody(await res.body.text().catch(() => ''));
       const body = parsed.ok ? parsed.value : parsed.text;
       this.counters.failures++;
-      throw this.makeError({
-        ...base,
-        kind: kindForStatus(res.statusCode),
-        status: res.statusCode,
-        body,
-        requestId: bodyRequestId(body) ?? headerValue(res.headers, 'x-request-id'),
-        retryAfterMs: parseRetryAfter(res.headers['retry-after']),
-      });
+      throw this.makeError({ ...base, ...answerFailure(res.statusCode, res.headers, body) });
     }
     return { status: res.statusCode, body: res.body };
   }

@@ -18,6 +18,7 @@ import type {
   TaskStreamEvent,
   TaskUpdateInput,
 } from './api.js';
+import { bodies } from './bodies.js';
 import { MissionControlError } from './errors.js';
 import {
   AgentReadSchema,
@@ -63,11 +64,6 @@ export interface MissionControlClientOptions {
 }
 
 export type MissionControlStats = HttpStats;
-
-/** Drops keys whose value is undefined, so PATCH sends only what the caller meant to change. */
-function defined(entries: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(entries).filter(([, v]) => v !== undefined));
-}
 
 const seg = encodeURIComponent;
 
@@ -126,27 +122,11 @@ export class MissionControlClient implements MissionControlApi {
   }
 
   async createTask(boardId: string, input: TaskCreateInput): Promise<Task> {
-    const body = defined({
-      title: input.title,
-      description: input.description,
-      status: input.status,
-      priority: input.priority,
-      assigned_agent_id: input.assignedAgentId,
-      custom_field_values: input.customFieldValues,
-    });
-    return this.one('POST', `/boards/${seg(boardId)}/tasks`, TaskReadSchema, body);
+    return this.one('POST', `/boards/${seg(boardId)}/tasks`, TaskReadSchema, bodies.createTask(input));
   }
 
   async updateTask(boardId: string, taskId: string, input: TaskUpdateInput): Promise<Task> {
-    const body = defined({
-      status: input.status,
-      comment: input.comment,
-      custom_field_values: input.customFieldValues,
-      title: input.title,
-      description: input.description,
-      assigned_agent_id: input.assignedAgentId,
-    });
-    return this.one('PATCH', `/boards/${seg(boardId)}/tasks/${seg(taskId)}`, TaskReadSchema, body);
+    return this.one('PATCH', `/boards/${seg(boardId)}/tasks/${seg(taskId)}`, TaskReadSchema, bodies.updateTask(input));
   }
 
   async listComments(boardId: string, taskId: string): Promise<Listed<TaskComment>> {
@@ -183,33 +163,11 @@ export class MissionControlClient implements MissionControlApi {
   }
 
   async createFieldDefinition(input: FieldDefinitionInput): Promise<FieldDefinition> {
-    const body = defined({
-      field_key: input.fieldKey,
-      label: input.label,
-      field_type: input.fieldType,
-      ui_visibility: input.uiVisibility,
-      required: input.required,
-      default_value: input.defaultValue,
-      description: input.description,
-      board_ids: input.boardIds,
-    });
-    return this.one('POST', '/organizations/me/custom-fields', FieldDefinitionReadSchema, body);
+    return this.one('POST', '/organizations/me/custom-fields', FieldDefinitionReadSchema, bodies.createFieldDefinition(input));
   }
 
-  async updateFieldDefinition(
-    id: string,
-    input: Partial<Omit<FieldDefinitionInput, 'fieldKey'>>,
-  ): Promise<FieldDefinition> {
-    const body = defined({
-      label: input.label,
-      field_type: input.fieldType,
-      ui_visibility: input.uiVisibility,
-      required: input.required,
-      default_value: input.defaultValue,
-      description: input.description,
-      board_ids: input.boardIds,
-    });
-    return this.one('PATCH', `/organizations/me/custom-fields/${seg(id)}`, FieldDefinitionReadSchema, body);
+  async updateFieldDefinition(id: string, input: Partial<Omit<FieldDefinitionInput, 'fieldKey'>>): Promise<FieldDefinition> {
+    return this.one('PATCH', `/organizations/me/custom-fields/${seg(id)}`, FieldDefinitionReadSchema, bodies.updateFieldDefinition(input));
   }
 
   // ---- approvals ----
@@ -222,15 +180,7 @@ export class MissionControlClient implements MissionControlApi {
   }
 
   async createApproval(boardId: string, input: ApprovalCreateInput): Promise<Approval> {
-    const body = defined({
-      action_type: input.actionType,
-      confidence: input.confidence,
-      task_id: input.taskId,
-      task_ids: input.taskIds,
-      payload: input.payload,
-      lead_reasoning: input.leadReasoning,
-    });
-    return this.one('POST', `/boards/${seg(boardId)}/approvals`, ApprovalReadSchema, body);
+    return this.one('POST', `/boards/${seg(boardId)}/approvals`, ApprovalReadSchema, bodies.createApproval(input));
   }
 
   async updateApproval(boardId: string, approvalId: string, status: ApprovalStatus): Promise<Approval> {

@@ -77,6 +77,7 @@ export class EffectsDoor {
         return client.post(input, opts);
       },
       recent: (channelId, limit, opts) => client.recent(channelId, limit, opts),
+      channel: (channelId, opts) => client.channel(channelId, opts),
     };
   }
 

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Action } from '../../model/index.js';
+import type { Action, ActionType } from '../../model/index.js';
 
 /** What one applied action came to; recorded in metrics (`mc_actions_total{action,outcome}`) and logs. */
 export interface EffectOutcome {
@@ -22,3 +22,6 @@ export interface EffectContext {
 
 /** Turns one action of a given type into client calls. Throwing = failure, retried with the key's backoff. */
 export type EffectHandler<A extends Action = Action> = (action: A, ctx: EffectContext) => Promise<EffectOutcome>;
+
+/** The handler of each action type the executor does not apply itself. */
+export type Handlers = { [T in ActionType]?: EffectHandler<Extract<Action, { type: T }>> };

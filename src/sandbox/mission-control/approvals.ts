@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { boardOr404 } from './boards.js';
-import { bodyValueError, HttpError, notFound, rejectNullStatus, zodDetail } from './errors.js';
+import { bodyValueError, HttpError, notFound, parseOr422, rejectNullStatus } from './errors.js';
 import { paged, route, type Route, type RouteContext } from './router.js';
 import { APPROVAL_STATUSES, type ApprovalRow, type ApprovalStatus, type Store } from './store.js';
 import { nowMicros } from './time.js';
@@ -86,9 +86,7 @@ async function create(ctx: RouteContext): Promise<{ body: unknown }> {
   const { store } = ctx;
   const board = boardOr404(store, ctx.params.board_id as string);
   const { value } = await ctx.body();
-  const parsed = ApprovalCreate.safeParse(value);
-  if (!parsed.success) throw new HttpError(422, zodDetail(parsed.error, value));
-  const input = parsed.data;
+  const input = parseOr422(ApprovalCreate, value);
   const reason = reasonOf(input.payload, input.lead_reasoning);
   if (reason === null) {
     throw bodyValueError('lead reasoning is required', value);
@@ -128,9 +126,7 @@ async function update(ctx: RouteContext): Promise<{ body: unknown }> {
   if (!row || row.board_id !== board.id) throw notFound();
   const { value } = await ctx.body();
   rejectNullStatus(value);
-  const parsed = ApprovalUpdate.safeParse(value);
-  if (!parsed.success) throw new HttpError(422, zodDetail(parsed.error, value));
-  const next = parsed.data.status as ApprovalStatus;
+  const next = parseOr422(ApprovalUpdate, value).status as ApprovalStatus;
   if (next === 'pending' && row.status !== 'pending') {
     const found = conflicts(store, board.id, row.task_ids, row.id);
     if (found.length > 0) throw conflictError(found);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { HttpError, notFound, zodDetail } from './errors.js';
+import { HttpError, notFound, parseOr422 } from './errors.js';
 import { isUuid, paged, route, type Route, type RouteContext } from './router.js';
 import type { BoardRow, Store } from './store.js';
 import { nowMicros } from './time.js';
@@ -43,13 +43,12 @@ function listBoards(ctx: RouteContext): { body: unknown } {
 async function patchBoard(ctx: RouteContext): Promise<{ body: unknown }> {
   const board = boardOr404(ctx.store, ctx.params.board_id as string);
   const { value } = await ctx.body();
-  const parsed = BoardUpdate.safeParse(value);
-  if (!parsed.success) throw new HttpError(422, zodDetail(parsed.error, value));
+  const input = parseOr422(BoardUpdate, value);
   // Upstream validates the board's gateway (and its main agent) on every update.
   if (!board.gateway_id || !isUuid(board.gateway_id)) {
     throw new HttpError(422, 'Board gateway_id is required');
   }
-  Object.assign(board, parsed.data, { updated_at: nowMicros() });
+  Object.assign(board, input, { updated_at: nowMicros() });
   return { body: ctx.store.boardRead(board) };
 }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { HttpError, notFound, zodDetail, type ValidationItem } from './errors.js';
+import { HttpError, notFound, parseOr422, type ValidationItem, zodDetail } from './errors.js';
 import { invalidReason, normaliseFieldType } from './field-values.js';
 import { route, type Route, type RouteContext } from './router.js';
 import { FIELD_TYPES, UI_VISIBILITIES, type FieldRow, type FieldType, type Store } from './store.js';
@@ -84,9 +84,7 @@ function list(ctx: RouteContext): { body: unknown } {
 async function create(ctx: RouteContext): Promise<{ body: unknown }> {
   const { store } = ctx;
   const { value, floatPaths } = await ctx.body();
-  const parsed = FieldCreate.safeParse(value);
-  if (!parsed.success) throw new HttpError(422, zodDetail(parsed.error, value));
-  const input = parsed.data;
+  const input = parseOr422(FieldCreate, value);
   const type = input.field_type ?? 'text';
   checkDefinition(type, input.validation_regex ?? null, input.default_value, floatPaths.has('["default_value"]'), 'create');
   // Upstream's 409 check exists, but the recorded backend answers a duplicate key (sequential or

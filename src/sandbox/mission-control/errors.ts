@@ -86,6 +86,13 @@ const PYDANTIC_MSG: Record<string, (issue: z.core.$ZodIssue) => string> = {
   },
 };
 
+/** The body as `schema` reads it, or upstream's 422 with pydantic's detail list. */
+export function parseOr422<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new HttpError(422, zodDetail(parsed.error, value));
+  return parsed.data;
+}
+
 /** Maps zod issues onto pydantic's `[{type, loc, msg, input, ctx?}]`, the shape upstream answers. */
 export function zodDetail(error: z.ZodError, input: unknown, prefix: Array<string | number> = ['body']): ValidationItem[] {
   return error.issues.map((issue) => {

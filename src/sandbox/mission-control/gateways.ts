@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { boardSettings } from './boards.js';
-import { bodyValueError, HttpError, zodDetail } from './errors.js';
+import { bodyValueError, HttpError, parseOr422 } from './errors.js';
 import { paged, route, type Route, type RouteContext } from './router.js';
 import type { BoardRow } from './store.js';
 import { nowMicros } from './time.js';
@@ -37,9 +37,8 @@ function listGateways(ctx: RouteContext): { body: unknown } {
 
 async function createGateway(ctx: RouteContext): Promise<{ body: unknown }> {
   const { value } = await ctx.body();
-  const parsed = GatewayCreate.safeParse(value);
-  if (!parsed.success) throw new HttpError(422, zodDetail(parsed.error, value));
-  const gateway = ctx.store.addGateway({ ...parsed.data, token: parsed.data.token ?? null });
+  const input = parseOr422(GatewayCreate, value);
+  const gateway = ctx.store.addGateway({ ...input, token: input.token ?? null });
   return { body: ctx.store.gatewayRead(gateway) };
 }
 
@@ -59,9 +58,7 @@ const boardPrerequisite = (input: unknown, message: string): HttpError => bodyVa
 async function createBoard(ctx: RouteContext): Promise<{ body: unknown }> {
   const { store } = ctx;
   const { value } = await ctx.body();
-  const parsed = BoardCreate.safeParse(value);
-  if (!parsed.success) throw new HttpError(422, zodDetail(parsed.error, value));
-  const input = parsed.data;
+  const input = parseOr422(BoardCreate, value);
   if (!input.description?.trim()) throw boardPrerequisite(value, 'description is required');
   if (!input.gateway_id) throw boardPrerequisite(value, 'gateway_id is required');
   if (!store.gateways.has(input.gateway_id)) throw new HttpError(422, 'gateway_id is invalid');

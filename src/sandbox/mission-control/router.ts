@@ -92,28 +92,18 @@ function intQuery(url: URL, name: string, fallback: number, min: number, max: nu
     ]);
   }
   const value = Number(raw);
-  if (value < min) {
-    throw unprocessable([
+  const bound = (type: 'greater_than_equal' | 'less_than_equal', limit: number) =>
+    unprocessable([
       {
-        type: 'greater_than_equal',
+        type,
         loc: ['query', name],
-        msg: `Input should be greater than or equal to ${min}`,
+        msg: `Input should be ${type === 'greater_than_equal' ? 'greater' : 'less'} than or equal to ${limit}`,
         input: raw,
-        ctx: { ge: min },
+        ctx: type === 'greater_than_equal' ? { ge: limit } : { le: limit },
       },
     ]);
-  }
-  if (max !== null && value > max) {
-    throw unprocessable([
-      {
-        type: 'less_than_equal',
-        loc: ['query', name],
-        msg: `Input should be less than or equal to ${max}`,
-        input: raw,
-        ctx: { le: max },
-      },
-    ]);
-  }
+  if (value < min) throw bound('greater_than_equal', min);
+  if (max !== null && value > max) throw bound('less_than_equal', max);
   return value;
 }
 

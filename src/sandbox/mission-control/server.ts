@@ -14,6 +14,7 @@ import { identityRoutes } from './identity.js';
 import { checkPathIds, match, type Route, type RouteContext } from './router.js';
 import { streamRoutes, type StreamTiming } from './sse.js';
 import type { Store } from './store.js';
+import { commentRoutes } from './comments.js';
 import { taskRoutes } from './tasks.js';
 
 /** The fake Mission Control HTTP server: local bearer auth, `/api/v1` routes, upstream error shapes. */
@@ -44,7 +45,7 @@ export function createMissionControlServer(opts: MissionControlOptions): Server 
     pingMs: opts.streams?.pingMs ?? 15_000,
   };
   // Order matters: `/tasks/stream` must win over `/tasks/{task_id}`.
-  const routes: Route[] = [...streamRoutes(timing), ...boardRoutes(), ...gatewayRoutes(), ...taskRoutes(), ...approvalRoutes(), ...customFieldRoutes(), ...identityRoutes()];
+  const routes: Route[] = [...streamRoutes(timing), ...boardRoutes(), ...gatewayRoutes(), ...taskRoutes(), ...commentRoutes(), ...approvalRoutes(), ...customFieldRoutes(), ...identityRoutes()];
 
   const limiter = new AgentAuthLimiter();
   return createServer((req, res) => {

@@ -1,139 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import type { ActivityRow, AgentRow, ApprovalRow, BoardRow, FieldRow, GatewayRow, Organization, TaskRow } from './rows.js';
 import { nowMicros, toWire } from './time.js';
 
-/**
- * In-memory state of the fake Mission Control. Rows mirror upstream tables in snake_case;
- * timestamps are epoch microseconds and become naive-UTC strings only when serialised.
- */
+/** In-memory state of the fake Mission Control (the rows are in rows.ts) and how upstream reads it. */
 
-export const TASK_STATUSES = ['inbox', 'in_progress', 'review', 'done'] as const;
-export type TaskStatus = (typeof TASK_STATUSES)[number];
-export const APPROVAL_STATUSES = ['pending', 'approved', 'rejected'] as const;
-export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
-export const FIELD_TYPES = ['text', 'text_long', 'integer', 'decimal', 'boolean', 'date', 'date_time', 'url', 'json'] as const;
-export type FieldType = (typeof FIELD_TYPES)[number];
-export const UI_VISIBILITIES = ['always', 'if_set', 'hidden'] as const;
-
-export interface BoardRow {
-  id: string;
-  organization_id: string;
-  name: string;
-  slug: string;
-  description: string;
-  gateway_id: string | null;
-  board_group_id: string | null;
-  board_type: string;
-  objective: string | null;
-  success_metrics: Record<string, unknown> | null;
-  target_date: string | null;
-  goal_confirmed: boolean;
-  goal_source: string | null;
-  require_approval_for_done: boolean;
-  require_review_before_done: boolean;
-  comment_required_for_review: boolean;
-  block_status_changes_with_pending_approval: boolean;
-  only_lead_can_change_status: boolean;
-  max_agents: number;
-  created_at: number;
-  updated_at: number;
-}
-
-export interface TaskRow {
-  id: string;
-  board_id: string;
-  title: string;
-  description: string | null;
-  status: TaskStatus;
-  priority: string;
-  due_at: string | null;
-  assigned_agent_id: string | null;
-  created_by_user_id: string | null;
-  in_progress_at: number | null;
-  created_at: number;
-  updated_at: number;
-  depends_on_task_ids: string[];
-  tag_ids: string[];
-  /** stored custom-field values keyed by definition id (like upstream's value table) */
-  values: Map<string, unknown>;
-}
-
-export interface FieldRow {
-  id: string;
-  organization_id: string;
-  field_key: string;
-  label: string;
-  field_type: FieldType;
-  ui_visibility: (typeof UI_VISIBILITIES)[number];
-  validation_regex: string | null;
-  description: string | null;
-  required: boolean;
-  default_value: unknown;
-  board_ids: string[];
-  created_at: number;
-  updated_at: number;
-}
-
-/** Comments are activity rows of type `task.comment`, as upstream stores them. */
-export interface ActivityRow {
-  id: string;
-  event_type: string;
-  message: string | null;
-  agent_id: string | null;
-  task_id: string | null;
-  board_id: string | null;
-  created_at: number;
-}
-
-export interface ApprovalRow {
-  id: string;
-  board_id: string;
-  action_type: string;
-  task_ids: string[];
-  payload: Record<string, unknown> | null;
-  confidence: number;
-  rubric_scores: Record<string, number> | null;
-  status: ApprovalStatus;
-  agent_id: string | null;
-  created_at: number;
-  resolved_at: number | null;
-}
-
-export interface GatewayRow {
-  id: string;
-  organization_id: string;
-  name: string;
-  url: string;
-  token: string | null;
-  workspace_root: string;
-  allow_insecure_tls: boolean;
-  disable_device_pairing: boolean;
-  created_at: number;
-  updated_at: number;
-}
-
-export interface AgentRow {
-  id: string;
-  board_id: string | null;
-  gateway_id: string;
-  name: string;
-  status: string;
-  is_board_lead: boolean;
-  is_gateway_main: boolean;
-  openclaw_session_id: string | null;
-  last_seen_at: number | null;
-  created_at: number;
-  updated_at: number;
-}
-
-export interface Organization {
-  id: string;
-  name: string;
-  created_at: number;
-  updated_at: number;
-}
+export * from './rows.js';
 
 export type StoreEvent = { kind: 'activity' | 'approval'; boardId: string };
+
+type Micros<T> = { [K in keyof T]: T[K] extends number | null ? K : never }[keyof T];
+
+/** A row as upstream reads it: the same keys, the named timestamps as naive-UTC strings. */
+function wire<T extends object>(row: T, ...times: Micros<T>[]): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...(row as Record<string, unknown>) };
+  for (const k of times) out[k as string] = toWire(row[k] as number | null);
+  return out;
+}
 
 export class Store {
   readonly organization: Organization;
@@ -224,7 +107,7 @@ export class Store {
   // ---- wire serialisation -------------------------------------------------------------------
 
   boardRead(b: BoardRow): Record<string, unknown> {
-    return { ...b, created_at: toWire(b.created_at), updated_at: toWire(b.updated_at) };
+    return wire(b, 'created_at', 'updated_at');
   }
 
   /** Every board-bound key appears; unset ones carry the definition's default (upstream read). */
@@ -261,7 +144,7 @@ export class Store {
   }
 
   gatewayRead(g: GatewayRow): Record<string, unknown> {
-    return { ...g, created_at: toWire(g.created_at), updated_at: toWire(g.updated_at) };
+    return wire(g, 'created_at', 'updated_at');
   }
 
   agentRead(a: AgentRow): Record<string, unknown> {
@@ -289,53 +172,25 @@ export class Store {
   }
 
   commentRead(a: ActivityRow): Record<string, unknown> {
-    return { id: a.id, message: a.message, agent_id: a.agent_id, task_id: a.task_id, created_at: toWire(a.created_at) };
+    const { event_type: _type, ...comment } = this.activityRead(a);
+    return comment;
   }
 
   activityRead(a: ActivityRow): Record<string, unknown> {
-    return {
-      id: a.id,
-      event_type: a.event_type,
-      message: a.message,
-      agent_id: a.agent_id,
-      task_id: a.task_id,
-      created_at: toWire(a.created_at),
-    };
+    const { board_id: _board, ...read } = wire(a, 'created_at');
+    return read;
   }
 
   fieldRead(f: FieldRow): Record<string, unknown> {
-    return {
-      id: f.id,
-      organization_id: f.organization_id,
-      field_key: f.field_key,
-      label: f.label,
-      field_type: f.field_type,
-      ui_visibility: f.ui_visibility,
-      validation_regex: f.validation_regex,
-      description: f.description,
-      required: f.required,
-      default_value: f.default_value,
-      board_ids: [...f.board_ids].sort(),
-      created_at: toWire(f.created_at),
-      updated_at: toWire(f.updated_at),
-    };
+    return { ...wire(f, 'created_at', 'updated_at'), board_ids: [...f.board_ids].sort() };
   }
 
   approvalRead(a: ApprovalRow): Record<string, unknown> {
     return {
-      id: a.id,
-      board_id: a.board_id,
-      action_type: a.action_type,
+      ...wire(a, 'created_at', 'resolved_at'),
       task_id: a.task_ids[0] ?? null,
       task_ids: [...a.task_ids],
       task_titles: a.task_ids.map((id) => this.tasks.get(id)?.title ?? ''),
-      payload: a.payload,
-      confidence: a.confidence,
-      rubric_scores: a.rubric_scores,
-      status: a.status,
-      agent_id: a.agent_id,
-      created_at: toWire(a.created_at),
-      resolved_at: toWire(a.resolved_at),
     };
   }
 

@@ -1,21 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { boardOr404 } from './boards.js';
-import { HttpError, notFound, rejectNullStatus, zodDetail } from './errors.js';
+import { HttpError, notFound, parseOr422, rejectNullStatus } from './errors.js';
 import { checkTaskValues, requireFilled } from './field-values.js';
 import { paged, route, type Route, type RouteContext } from './router.js';
 import { TASK_STATUSES, type BoardRow, type Store, type TaskRow, type TaskStatus } from './store.js';
 import { nowMicros } from './time.js';
 
-/** Tasks and comments (mission-control-api.md §4.2, §5.1, §6), following upstream `api/tasks.py`. */
+/** Tasks (mission-control-api.md §4.2, §5.1), following upstream `api/tasks.py`; their comments are in comments.ts. */
 
 const STATUS_MSG = "Input should be 'inbox', 'in_progress', 'review' or 'done'";
 const uuid = z.string().regex(/^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i, 'Input should be a valid UUID');
 const status = z.enum(TASK_STATUSES, { error: STATUS_MSG });
 const fieldValues = z.record(z.string(), z.unknown());
 
-const TaskCreate = z.object({
-  title: z.string(),
+/** What create and update share (upstream's TaskBase); each adds its own title, values and extras. */
+const taskFields = {
   description: z.string().nullable().optional(),
   status: status.optional(),
   priority: z.string().optional(),
@@ -23,33 +23,21 @@ const TaskCreate = z.object({
   assigned_agent_id: uuid.nullable().optional(),
   depends_on_task_ids: z.array(uuid).optional(),
   tag_ids: z.array(uuid).optional(),
+};
+
+const TaskCreate = z.object({
+  title: z.string(),
+  ...taskFields,
   created_by_user_id: uuid.nullable().optional(),
   custom_field_values: fieldValues.optional(),
 });
 
 const TaskUpdate = z.object({
   title: z.string().optional(),
-  description: z.string().nullable().optional(),
-  status: status.optional(),
-  priority: z.string().optional(),
-  due_at: z.string().nullable().optional(),
-  assigned_agent_id: uuid.nullable().optional(),
-  depends_on_task_ids: z.array(uuid).optional(),
-  tag_ids: z.array(uuid).optional(),
+  ...taskFields,
   custom_field_values: fieldValues.nullable().optional(),
   comment: z.string().nullable().optional(),
 });
-
-const CommentCreate = z.object({
-  // pydantic NonEmptyStr: stripped, then min_length 1 (`string_too_short`)
-  message: z.string().trim().min(1),
-});
-
-function parse<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new HttpError(422, zodDetail(parsed.error, value));
-  return parsed.data;
-}
 
 export function taskOr404(store: Store, boardId: string, taskId: string): TaskRow {
   const task = store.tasks.get(taskId);
@@ -108,7 +96,7 @@ async function createTask(ctx: RouteContext): Promise<{ body: unknown }> {
   const { store } = ctx;
   const board = boardOr404(store, ctx.params.board_id as string);
   const { value, floatPaths } = await ctx.body();
-  const input = parse(TaskCreate, value);
+  const input = parseOr422(TaskCreate, value);
   // Upstream does not look the agent up on create: the foreign key fails in the insert (bare 500).
   if (input.assigned_agent_id && !store.agents.has(input.assigned_agent_id)) throw new HttpError(500, 'Internal Server Error');
   const id = randomUUID();
@@ -165,7 +153,7 @@ async function updateTask(ctx: RouteContext): Promise<{ body: unknown }> {
   // Recorded: `title: null` passes upstream's model and fails at the NOT NULL column (bare 500).
   if (set('title') && (value as { title: unknown }).title === null) throw new HttpError(500, 'Internal Server Error');
   rejectNullStatus(value);
-  const input = parse(TaskUpdate, value);
+  const input = parseOr422(TaskUpdate, value);
   if (input.assigned_agent_id && !store.agents.has(input.assigned_agent_id)) throw notFound();
 
   const draft: TaskRow = { ...stored, values: new Map(stored.values), depends_on_task_ids: [...stored.depends_on_task_ids] };
@@ -290,29 +278,6 @@ function deleteTask(ctx: RouteContext): { body: unknown } {
   return { body: { ok: true } };
 }
 
-function listComments(ctx: RouteContext): { body: unknown } {
-  const board = boardOr404(ctx.store, ctx.params.board_id as string);
-  const task = taskOr404(ctx.store, board.id, ctx.params.task_id as string);
-  const rows = ctx.store.comments(task.id).sort((a, b) => a.created_at - b.created_at);
-  const page = paged(rows, ctx.url);
-  return { body: { ...page, items: page.items.map((c) => ctx.store.commentRead(c)) } };
-}
-
-async function createComment(ctx: RouteContext): Promise<{ body: unknown }> {
-  const board = boardOr404(ctx.store, ctx.params.board_id as string);
-  const task = taskOr404(ctx.store, board.id, ctx.params.task_id as string);
-  const { value } = await ctx.body();
-  const input = parse(CommentCreate, value);
-  const row = ctx.store.recordActivity({
-    event_type: 'task.comment',
-    message: input.message,
-    agent_id: null,
-    task_id: task.id,
-    board_id: board.id,
-  });
-  return { body: ctx.store.commentRead(row) };
-}
-
 const AGENTS = { agents: true };
 
 /** Routes in match order: `/tasks/stream` is registered by sse.ts before these. */
@@ -322,7 +287,5 @@ export function taskRoutes(): Route[] {
     route('POST', '/boards/{board_id}/tasks', 'tasks', createTask),
     route('PATCH', '/boards/{board_id}/tasks/{task_id}', 'tasks', updateTask, AGENTS),
     route('DELETE', '/boards/{board_id}/tasks/{task_id}', 'tasks', deleteTask),
-    route('GET', '/boards/{board_id}/tasks/{task_id}/comments', 'comments', listComments, AGENTS),
-    route('POST', '/boards/{board_id}/tasks/{task_id}/comments', 'comments', createComment, AGENTS),
   ];
 }

@@ -10,7 +10,8 @@ import { scenario, useStage } from '../harness/runner.js';
 
 /**
  * Dry-run writes nothing, by construction: every command that can reach the guarantee (`run` with MC_DRY_RUN=1,
- * `run --dry-run`, `once --dry-run`, `plan`, and a standby `run` that does not hold the lock) runs over a board
+ * `run --dry-run`, `once --dry-run`, `plan`, a standby `run` that does not hold the lock, and the one-shot writers
+ * `bootstrap`, `task create` and `cost report --post`) runs over a board
  * with an undelivered done task, a pending approval, a stale session and a degraded host whose kill allowlist
  * matches a live process. Afterwards: no Discord post, no Mission Control write (no task's updated_at moved, no
  * comment), no file written in the state folder, and the allowlisted process still runs.
@@ -185,7 +186,7 @@ describe('dry-run, plan and standby write nothing (one door that refuses)', () =
     60_000,
   );
 
-  scenario('bootstrap and cost report --post honour the global --dry-run', async () => {
+  scenario('bootstrap, task create and cost report --post honour the global --dry-run', async () => {
     const { info } = stage;
     const auth = { authorization: `Bearer ${info.mcAuthToken}` };
     // a drifted field default gives bootstrap something to repair
@@ -202,6 +203,12 @@ describe('dry-run, plan and standby write nothing (one door that refuses)', () =
         const b = await runToEnd(['--dry-run', 'bootstrap', '--json'], env(state));
         expect(b.code, b.stderr).toBe(0);
         expect(JSON.parse(b.stdout)).toMatchObject({ dryRun: true, updated: ['mc_estimated_cost_usd'] });
+        // the executor described the repair it was handed instead of applying it
+        expect(b.stderr).toContain('dry-run: would field.update: mc_estimated_cost_usd: default 7 → 0');
+        const t = await runToEnd(['--dry-run', 'task', 'create', '--title', 'dry-run: never created', '--description', 'x'], env(state));
+        expect(t.code, t.stderr).toBe(0);
+        expect(t.stdout).toContain('(dry run) would create "dry-run: never created"');
+        expect(t.stderr).toContain('dry-run: would task.create');
         const c = await runToEnd(['cost', 'report', '--post', '--dry-run'], env(state));
         expect(c.code, c.stderr).toBe(0);
         expect(c.stdout).toContain('dry-run, not posted');
