@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import type { PlannerSettings } from '../model/index.js';
 import type { MissionControlApi } from '../clients/mission-control/api.js';
-import { Controller, type ControllerMetrics } from '../runtime/controller.js';
+import { Controller, type ControllerMetrics } from '../runtime/controller/index.js';
 import type { EffectsDoor } from '../runtime/effects/door.js';
 import type { Handlers } from '../runtime/executor.js';
 import { GatewaySource } from '../runtime/gateway-source.js';

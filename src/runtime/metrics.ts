@@ -4,7 +4,7 @@
  * reconciler, result, error class, action type, outcome, downstream, source — never a task id.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { ControllerMetrics } from './controller.js';
+import type { ControllerMetrics } from './controller/index.js';
 
 export interface Metrics {
   registry: Registry;

@@ -11,7 +11,7 @@ import { compose } from '../../src/cli/compose.js';
 import { EffectsDoor } from '../../src/runtime/effects/door.js';
 import { spawnText } from '../../src/cli/task/spawn-payload.js';
 import { readStatus, type Task } from '../../src/model/index.js';
-import type { Controller } from '../../src/runtime/controller.js';
+import type { Controller } from '../../src/runtime/controller/index.js';
 import type { GatewaySource } from '../../src/runtime/gateway-source.js';
 import type { SandboxHandle } from '../../src/sandbox/index.js';
 import { startControllerStage, type ControllerStage } from './controller-stage.js';

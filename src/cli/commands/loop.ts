@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/index.js';
-import type { PassReport } from '../../runtime/controller.js';
+import type { PassReport } from '../../runtime/controller/index.js';
 import type { LeaderElector } from '../../runtime/leader/index.js';
 import { DESIRED_FIELDS } from '../../model/index.js';
 import { runBootstrap } from '../../runtime/bootstrap.js';

@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MissionControlClient } from '../clients/mission-control/index.js';
-import { defaultPlannerSettings, idempotencyKey, taskKey, type Action, type TaskReconciler, type TaskSnapshot } from '../model/index.js';
-import { startSandbox, type SandboxHandle } from '../sandbox/index.js';
-import { control, mcClient } from '../sandbox/testing/client.js';
-import { Controller } from './controller.js';
-import { GlobalStateFile } from './global-state.js';
-import { EffectsDoor } from './effects/door.js';
+import { MissionControlClient } from '../../clients/mission-control/index.js';
+import { defaultPlannerSettings, idempotencyKey, taskKey, type Action, type TaskReconciler, type TaskSnapshot } from '../../model/index.js';
+import { startSandbox, type SandboxHandle } from '../../sandbox/index.js';
+import { control, mcClient } from '../../sandbox/testing/client.js';
+import { Controller } from './index.js';
+import { GlobalStateFile } from '../global-state.js';
+import { EffectsDoor } from '../effects/door.js';
 
 /**
  * A full pass over the demo sandbox with an in-test reconciler: the first pass writes, the next ones
