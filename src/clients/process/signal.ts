@@ -12,3 +12,14 @@ export function sendSignal(pid: number, signal: NodeJS.Signals): SignalResult {
     throw err;
   }
 }
+
+/** Whether a process with this pid exists (signal 0 checks without sending anything). */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: the pid exists but belongs to another user — alive.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,1 +1,2 @@
 export { JsonStateFile, type StateFile, type StateRead } from './json-file.js';
+export { ExclusiveFile, type ExclusiveRead } from './exclusive-file.js';

@@ -1,8 +1,9 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import writeFileAtomic from 'write-file-atomic';
 import type { z } from 'zod';
+import { fsyncDirectory } from './fsync.js';
 
 /** What reading a state file found. */
 export type StateRead<T> =
@@ -20,19 +21,6 @@ export interface StateFile {
 
 /** `2026-12-04T17-39-12-345Z`: sortable and free of characters some file systems refuse. */
 const stamp = (at: number): string => new Date(at).toISOString().replace(/[:.]/g, '-');
-
-/** The directory entry of a rename is durable only once the directory itself is synced. */
-function fsyncDirectory(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, 'r');
-    fsyncSync(fd);
-  } catch {
-    // some file systems refuse fsync on a directory; the file's own fsync has happened already
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
 
 /**
  * A JSON state file written atomically and durably (write-file-atomic: temp file, fsync, rename; then the

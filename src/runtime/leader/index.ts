@@ -65,7 +65,8 @@ export async function createElector(settings: ElectionSettings, deps: ElectorDep
 }
 
 export { LeaseElector, type LeaseElectorOptions } from './lease-elector.js';
-export { LockFileElector, pidAlive, type LockFileElectorOptions } from './lock-file-elector.js';
+export { LockFileElector, type LockFileElectorOptions } from './lock-file-elector.js';
+export { pidAlive } from '../../clients/process/signal.js';
 export { SingleElector } from './single-elector.js';
 export { PassiveElector } from './passive-elector.js';
 export { defaultIdentity } from './identity.js';

@@ -9,7 +9,8 @@
 import { LeaseConflictError, type LeaseClient, type LeaseRecord } from '../../clients/kubernetes/lease-types.js';
 import { sleepUnlessAborted as sleep } from '../../clients/http/backoff.js';
 import { JITTER_FACTOR, validateLeaseTiming, type LeaseTiming } from './timing.js';
-import { silentLogger, type ElectionLogger, type LeaderCallbacks, type LeaderElector } from './types.js';
+import { LoopingElector } from './looping-elector.js';
+import type { ElectionLogger, LeaderCallbacks, LeaderElector } from './types.js';
 
 export interface LeaseElectorOptions {
   client: LeaseClient;
@@ -41,29 +42,21 @@ function sameRecord(a: LeaseRecord, b: LeaseRecord): boolean {
   );
 }
 
-export class LeaseElector implements LeaderElector {
+export class LeaseElector extends LoopingElector implements LeaderElector {
   readonly kind = 'lease' as const;
-  readonly identity: string;
   private readonly client: LeaseClient;
   private readonly timing: LeaseTiming;
-  private readonly callbacks: LeaderCallbacks;
-  private readonly log: ElectionLogger;
   private readonly now: () => number;
   private readonly mono: () => number;
   private readonly random: () => number;
 
   private observed: Observation | undefined;
-  private leading = false;
   private lastRenewAt = Number.NEGATIVE_INFINITY;
-  private stopper = new AbortController();
-  private loop: Promise<void> | undefined;
 
   constructor(opts: LeaseElectorOptions) {
+    super(opts);
     this.client = opts.client;
-    this.identity = opts.identity;
     this.timing = validateLeaseTiming(opts.timing);
-    this.callbacks = opts.callbacks ?? {};
-    this.log = opts.logger ?? silentLogger;
     this.now = opts.now ?? Date.now;
     this.mono = opts.monotonic ?? (() => performance.now());
     this.random = opts.random ?? Math.random;
@@ -85,17 +78,8 @@ export class LeaseElector implements LeaderElector {
     return ok;
   }
 
-  start(): void {
-    if (this.loop) return;
-    if (this.stopper.signal.aborted) this.stopper = new AbortController();
-    this.loop = this.run().finally(() => {
-      this.loop = undefined;
-    });
-  }
-
-  async stop(): Promise<void> {
-    this.stopper.abort();
-    await this.loop;
+  override async stop(): Promise<void> {
+    await super.stop();
     this.leading = false;
   }
 
@@ -117,7 +101,7 @@ export class LeaseElector implements LeaderElector {
     }
   }
 
-  private async run(): Promise<void> {
+  protected async run(): Promise<void> {
     const signal = this.stopper.signal;
     while (!signal.aborted && !this.leading) {
       if (await this.attempt(this.timing.renewDeadlineMs)) {

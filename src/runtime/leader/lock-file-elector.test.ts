@@ -63,4 +63,22 @@ describe('LockFileElector: a lock whose holder cannot be read', () => {
     expect(await e.tryAcquire()).toBe(false);
     expect(e.describeHolder()).toBe(`other:1 (pid ${process.ppid} on ${hostname()}, since ${new Date(startedAt).toISOString()}; lock file ${path})`);
   });
+
+  it('a takeover guard whose writer died before writing it is cleared once older than the lease duration, not kept forever', async () => {
+    const { path, elector, age } = setup();
+    writeFileSync(path, '');
+    age(60_000);
+    const guard = `${path}.takeover`;
+    writeFileSync(guard, '');
+    const e = elector();
+    // young: it may be a contender writing it right now
+    expect(await e.tryAcquire()).toBe(false);
+    expect(existsSync(guard)).toBe(true);
+    const t = (Date.now() - 16_000) / 1000;
+    utimesSync(guard, t, t);
+    expect(await e.tryAcquire()).toBe(false);
+    expect(existsSync(guard)).toBe(false);
+    expect(await e.tryAcquire()).toBe(true);
+    await e.release();
+  });
 });

@@ -2,14 +2,16 @@
  * Leader election outside Kubernetes: an exclusive lock file created with `wx` (O_CREAT|O_EXCL),
  * holding pid, hostname and start time. A lock whose pid is dead on this host, or whose holder cannot be read
  * (torn, garbage, unreadable) and that is older than the lease duration, is stale and taken over under a second
- * exclusive "takeover" file, so two contenders cannot both remove it.
+ * exclusive "takeover" file, so two contenders cannot both remove it. The files themselves are
+ * `ExclusiveFile`s of the state client.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { sleepUnlessAborted as sleep } from '../../clients/http/backoff.js';
-import { silentLogger, type ElectionLogger, type LeaderCallbacks, type LeaderElector } from './types.js';
+import { pidAlive } from '../../clients/process/signal.js';
+import { ExclusiveFile } from '../../clients/state/index.js';
+import { LoopingElector } from './looping-elector.js';
+import type { ElectionLogger, LeaderCallbacks, LeaderElector } from './types.js';
 
 export interface LockFileElectorOptions {
   path: string;
@@ -39,43 +41,24 @@ export type LockContent = z.infer<typeof lockSchema>;
 /** A lock or guard file younger than this may still be being written by its creator. */
 const DEFAULT_UNREADABLE_STALE_MS = 15_000;
 
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: the pid exists but belongs to another user — alive.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function errno(err: unknown): string | undefined {
-  return (err as NodeJS.ErrnoException | null)?.code;
-}
-
-export class LockFileElector implements LeaderElector {
+export class LockFileElector extends LoopingElector implements LeaderElector {
   readonly kind = 'lockfile' as const;
-  readonly identity: string;
-  private readonly path: string;
+  private readonly lock: ExclusiveFile;
+  /** only its holder may remove a stale lock */
+  private readonly guard: ExclusiveFile;
   private readonly retryPeriodMs: number;
   private readonly unreadableStaleAfterMs: number;
-  private readonly callbacks: LeaderCallbacks;
-  private readonly log: ElectionLogger;
   private readonly isAlive: (pid: number) => boolean;
   private readonly me: LockContent;
-  private leading = false;
   private holder: string | null = null;
-  private stopper = new AbortController();
-  private loop: Promise<void> | undefined;
   private readonly onExit = (): void => this.removeIfOurs();
 
   constructor(opts: LockFileElectorOptions) {
-    this.path = opts.path;
-    this.identity = opts.identity;
+    super(opts);
+    this.lock = new ExclusiveFile(opts.path);
+    this.guard = new ExclusiveFile(`${opts.path}.takeover`);
     this.retryPeriodMs = opts.retryPeriodMs ?? 2_000;
     this.unreadableStaleAfterMs = opts.unreadableStaleAfterMs ?? DEFAULT_UNREADABLE_STALE_MS;
-    this.callbacks = opts.callbacks ?? {};
-    this.log = opts.logger ?? silentLogger;
     this.isAlive = opts.isAlive ?? pidAlive;
     this.me = {
       pid: opts.pid ?? process.pid,
@@ -83,6 +66,10 @@ export class LockFileElector implements LeaderElector {
       startedAt: opts.startedAt ?? Date.now(),
       identity: opts.identity,
     };
+  }
+
+  private get path(): string {
+    return this.lock.path;
   }
 
   isLeader(): boolean {
@@ -105,19 +92,6 @@ export class LockFileElector implements LeaderElector {
     return true;
   }
 
-  start(): void {
-    if (this.loop) return;
-    if (this.stopper.signal.aborted) this.stopper = new AbortController();
-    this.loop = this.run().finally(() => {
-      this.loop = undefined;
-    });
-  }
-
-  async stop(): Promise<void> {
-    this.stopper.abort();
-    await this.loop;
-  }
-
   async release(): Promise<void> {
     await this.stop();
     if (!this.leading) return;
@@ -129,10 +103,10 @@ export class LockFileElector implements LeaderElector {
 
   describeHolder(): string | null {
     if (this.leading) return this.identity;
-    const lock = this.readLockQuietly();
+    const lock = this.readLock();
     if (lock === undefined) return null;
     if (lock === 'torn') {
-      const age = this.ageMs(this.path);
+      const age = this.lock.ageMs();
       return `unreadable lock file ${this.path}${age === null ? '' : ` (${Math.round(age / 1000)} s old; taken over once older than ${Math.round(this.unreadableStaleAfterMs / 1000)} s)`}`;
     }
     return `${lock.identity} (pid ${lock.pid} on ${lock.hostname}, since ${new Date(lock.startedAt).toISOString()}; lock file ${this.path})`;
@@ -143,22 +117,12 @@ export class LockFileElector implements LeaderElector {
    * file we may not read).
    */
   readLock(): LockContent | 'torn' | undefined {
-    let text: string;
-    try {
-      text = readFileSync(this.path, 'utf8');
-    } catch (err) {
-      if (errno(err) === 'ENOENT') return undefined;
-      return 'torn';
-    }
-    try {
-      const parsed = lockSchema.safeParse(JSON.parse(text));
-      return parsed.success ? parsed.data : 'torn';
-    } catch {
-      return 'torn';
-    }
+    const read = this.lock.read(lockSchema);
+    if (read.kind === 'missing') return undefined;
+    return read.kind === 'ok' ? read.value : 'torn';
   }
 
-  private async run(): Promise<void> {
+  protected async run(): Promise<void> {
     const signal = this.stopper.signal;
     while (!signal.aborted && !this.leading) {
       if (await this.tryAcquire()) break;
@@ -180,43 +144,18 @@ export class LockFileElector implements LeaderElector {
     }
   }
 
-  private createExclusive(path: string, content: LockContent): boolean {
-    let fd: number;
-    mkdirSync(dirname(path), { recursive: true });
-    try {
-      fd = openSync(path, 'wx', 0o644);
-    } catch (err) {
-      if (errno(err) === 'EEXIST') return false;
-      throw err;
-    }
-    try {
-      writeSync(fd, `${JSON.stringify(content)}\n`);
-    } finally {
-      closeSync(fd);
-    }
-    return true;
-  }
-
   private acquireOnce(): boolean {
-    if (this.createExclusive(this.path, this.me)) return true;
+    if (this.lock.create(this.me)) return true;
     const lock = this.readLock();
-    if (lock === undefined) return this.createExclusive(this.path, this.me);
+    if (lock === undefined) return this.lock.create(this.me);
     if (lock !== 'torn') this.holder = lock.identity;
     if (!this.isStale(lock)) return false;
     return this.takeOver(lock);
   }
 
-  private ageMs(path: string): number | null {
-    try {
-      return Date.now() - statSync(path).mtimeMs;
-    } catch {
-      return null;
-    }
-  }
-
   private isStale(lock: LockContent | 'torn'): boolean {
     // a holder that cannot be read had a lease period to finish writing it
-    if (lock === 'torn') return (this.ageMs(this.path) ?? 0) > this.unreadableStaleAfterMs;
+    if (lock === 'torn') return (this.lock.ageMs() ?? 0) > this.unreadableStaleAfterMs;
     // Another host's pid cannot be checked from here: never steal it.
     if (lock.hostname !== this.me.hostname) return false;
     // Our own pid in an old lock is a previous incarnation (containers restart as pid 1).
@@ -229,9 +168,8 @@ export class LockFileElector implements LeaderElector {
    * guard so a fresh lock written by a faster contender is never removed.
    */
   private takeOver(stale: LockContent | 'torn'): boolean {
-    const guard = `${this.path}.takeover`;
-    if (!this.createExclusive(guard, this.me)) {
-      this.clearAbandonedGuard(guard);
+    if (!this.guard.create(this.me)) {
+      this.clearAbandonedGuard();
       return false;
     }
     try {
@@ -247,47 +185,31 @@ export class LockFileElector implements LeaderElector {
           'Taking over a stale controller lock file',
         );
         // rename, not unlink: keeps the evidence for an operator and is atomic.
-        renameSync(this.path, `${this.path}.stale`);
+        this.lock.moveTo(`${this.path}.stale`);
       }
-      return this.createExclusive(this.path, this.me);
+      return this.lock.create(this.me);
     } finally {
-      try {
-        unlinkSync(guard);
-      } catch {
-        // already gone
-      }
+      this.guard.removeQuietly();
     }
   }
 
-  /** A takeover guard whose writer died mid-takeover would block everyone forever. */
-  private clearAbandonedGuard(guard: string): void {
-    try {
-      const content = lockSchema.safeParse(JSON.parse(readFileSync(guard, 'utf8')));
-      const abandoned = content.success
-        ? content.data.hostname === this.me.hostname && !this.isAlive(content.data.pid) && content.data.pid !== this.me.pid
-        : (this.ageMs(guard) ?? 0) > this.unreadableStaleAfterMs;
-      if (abandoned) unlinkSync(guard);
-    } catch {
-      // raced with its owner finishing: fine
-    }
+  /**
+   * A takeover guard whose writer died mid-takeover would block everyone forever: a dead holder's guard goes at
+   * once, one whose holder cannot be read once it is older than a lease period.
+   */
+  private clearAbandonedGuard(): void {
+    const read = this.guard.read(lockSchema);
+    // gone (its owner finished meanwhile) or not ours to look at
+    if (read.kind === 'missing' || read.kind === 'unreadable') return;
+    const abandoned =
+      read.kind === 'ok'
+        ? read.value.hostname === this.me.hostname && !this.isAlive(read.value.pid) && read.value.pid !== this.me.pid
+        : (this.guard.ageMs() ?? 0) > this.unreadableStaleAfterMs;
+    if (abandoned) this.guard.removeQuietly();
   }
 
   private removeIfOurs(): void {
-    const lock = this.readLockQuietly();
-    if (lock && lock !== 'torn' && lock.identity === this.identity && lock.startedAt === this.me.startedAt) {
-      try {
-        unlinkSync(this.path);
-      } catch {
-        // gone already
-      }
-    }
-  }
-
-  private readLockQuietly(): LockContent | 'torn' | undefined {
-    try {
-      return this.readLock();
-    } catch {
-      return undefined;
-    }
+    const lock = this.readLock();
+    if (lock && lock !== 'torn' && lock.identity === this.identity && lock.startedAt === this.me.startedAt) this.lock.removeQuietly();
   }
 }
