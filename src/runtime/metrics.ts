@@ -56,58 +56,25 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
   if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
   const registers = [registry];
 
-  const reconcileTotal = new Counter({
-    name: 'mc_reconcile_total',
-    help: 'Reconcile passes per reconciler and result (success, error).',
-    labelNames: ['reconciler', 'result'] as const,
-    registers,
-  });
-  const reconcileErrors = new Counter({
-    name: 'mc_reconcile_errors_total',
-    help: 'Failed reconcile passes per reconciler and error class.',
-    labelNames: ['reconciler', 'error_class'] as const,
-    registers,
-  });
-  const reconcileDuration = new Histogram({
-    name: 'mc_reconcile_duration_seconds',
-    help: 'Time spent in one reconcile pass per reconciler.',
-    labelNames: ['reconciler'] as const,
-    buckets: RECONCILE_BUCKETS,
-    registers,
-  });
-  const workqueueDepth = new Gauge({ name: 'mc_workqueue_depth', help: 'Keys waiting in the work queue.', registers });
-  const workqueueAdds = new Counter({ name: 'mc_workqueue_adds_total', help: 'Keys added to the work queue.', registers });
-  const workqueueRetries = new Counter({
-    name: 'mc_workqueue_retries_total',
-    help: 'Keys re-queued with backoff after a failure.',
-    registers,
-  });
-  const workqueueQueueDuration = new Histogram({
-    name: 'mc_workqueue_queue_duration_seconds',
-    help: 'Time a key waited in the queue before it was processed.',
-    buckets: QUEUE_BUCKETS,
-    registers,
-  });
-  const actionsTotal = new Counter({
-    name: 'mc_actions_total',
-    help: 'Actions per type and outcome (applied, skipped, failed, planned, ...).',
-    labelNames: ['action', 'outcome'] as const,
-    registers,
-  });
-  const degraded = new Gauge({ name: 'mc_degraded', help: '1 while degrade mode is active.', registers });
-  const leader = new Gauge({ name: 'mc_leader', help: '1 while this process holds leadership.', registers });
-  const downstreamUp = new Gauge({
-    name: 'mc_downstream_up',
-    help: '1 when the last call to the downstream succeeded.',
-    labelNames: ['downstream'] as const,
-    registers,
-  });
-  const lastSync = new Gauge({
-    name: 'mc_last_sync_timestamp_seconds',
-    help: 'Unix time of the last successful sync per source.',
-    labelNames: ['source'] as const,
-    registers,
-  });
+  // one registry for every metric; labels only where the name says they are there
+  const counter = <L extends string = never>(name: string, help: string, labelNames: readonly L[] = []) =>
+    new Counter<L>({ name, help, labelNames, registers });
+  const gauge = <L extends string = never>(name: string, help: string, labelNames: readonly L[] = []) => new Gauge<L>({ name, help, labelNames, registers });
+  const histogram = <L extends string = never>(name: string, help: string, buckets: number[], labelNames: readonly L[] = []) =>
+    new Histogram<L>({ name, help, labelNames, buckets, registers });
+
+  const reconcileTotal = counter('mc_reconcile_total', 'Reconcile passes per reconciler and result (success, error).', ['reconciler', 'result']);
+  const reconcileErrors = counter('mc_reconcile_errors_total', 'Failed reconcile passes per reconciler and error class.', ['reconciler', 'error_class']);
+  const reconcileDuration = histogram('mc_reconcile_duration_seconds', 'Time spent in one reconcile pass per reconciler.', RECONCILE_BUCKETS, ['reconciler']);
+  const workqueueDepth = gauge('mc_workqueue_depth', 'Keys waiting in the work queue.');
+  const workqueueAdds = counter('mc_workqueue_adds_total', 'Keys added to the work queue.');
+  const workqueueRetries = counter('mc_workqueue_retries_total', 'Keys re-queued with backoff after a failure.');
+  const workqueueQueueDuration = histogram('mc_workqueue_queue_duration_seconds', 'Time a key waited in the queue before it was processed.', QUEUE_BUCKETS);
+  const actionsTotal = counter('mc_actions_total', 'Actions per type and outcome (applied, skipped, failed, planned, ...).', ['action', 'outcome']);
+  const degraded = gauge('mc_degraded', '1 while degrade mode is active.');
+  const leader = gauge('mc_leader', '1 while this process holds leadership.');
+  const downstreamUp = gauge('mc_downstream_up', '1 when the last call to the downstream succeeded.', ['downstream']);
+  const lastSync = gauge('mc_last_sync_timestamp_seconds', 'Unix time of the last successful sync per source.', ['source']);
 
   return {
     registry,

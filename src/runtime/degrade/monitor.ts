@@ -1,18 +1,12 @@
 import type { Logger } from 'pino';
-import { readPressure, type PressureSample } from '../../clients/node-pressure/index.js';
+import { readPressure } from '../../clients/node-pressure/index.js';
 import { initialHysteresisState, step, type DegradeMode, type HysteresisState, type Transition } from './hysteresis.js';
 import { validateDegradeSettings, type DegradeSettings } from './settings.js';
-import type { Evaluation, SignalValues } from './signals.js';
+import type { Evaluation } from './signals.js';
 
-/** What the planner and /readyz need of the last sample: plain JSON, no file paths. */
-export interface SampleSummary {
+/** What the planner and /readyz need of the last sample: its judgement, plain JSON, no file paths. */
+export interface SampleSummary extends Evaluation {
   at: number;
-  values: SignalValues;
-  breaches: string[];
-  severe: string[];
-  unclear: string[];
-  warn: boolean;
-  noSignal: boolean;
 }
 
 export interface DegradeStatus {
@@ -41,16 +35,6 @@ export interface DegradeMonitorOptions {
   restoredState?: HysteresisState;
   now?: () => number;
 }
-
-const summarize = (sample: PressureSample, ev: Evaluation): SampleSummary => ({
-  at: sample.at,
-  values: ev.values,
-  breaches: ev.breaches,
-  severe: ev.severe,
-  unclear: ev.unclear,
-  warn: ev.warn,
-  noSignal: ev.noSignal,
-});
 
 /** Samples memory signals on a timer and runs them through the hysteresis machine. */
 export class DegradeMonitor {
@@ -140,7 +124,7 @@ export class DegradeMonitor {
     }
     const { state, transition, evaluation } = step(this.state, sample, now, this.opts.settings);
     this.state = state;
-    this.lastSample = summarize(sample, evaluation);
+    this.lastSample = { at: sample.at, ...evaluation };
     this.logLevels(evaluation);
     if (transition) {
       this.lastTransition = transition;
