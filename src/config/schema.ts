@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseListenAddress } from '../runtime/http/address.js';
+import { parseListenAddress } from '../clients/probes/address.js';
 
 /**
  * One schema gives the types, the defaults, where each setting may come from (env var, legacy kit file key,

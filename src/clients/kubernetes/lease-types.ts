@@ -2,6 +2,7 @@
  * The Lease vocabulary without client-node, so the leader-election machinery can be loaded (lock-file mode,
  * every start) without paying for the Kubernetes client it only needs in a cluster.
  */
+import { KubernetesApiError } from './errors.js';
 
 export interface LeaseRecord {
   holderIdentity: string | null;
@@ -22,12 +23,9 @@ export class LeaseConflictError extends Error {
   }
 }
 
-export class LeaseApiError extends Error {
-  constructor(
-    message: string,
-    readonly code: number | undefined,
-  ) {
-    super(message);
+export class LeaseApiError extends KubernetesApiError {
+  constructor(message: string, code: number | undefined) {
+    super(message, code);
     this.name = 'LeaseApiError';
   }
 }

@@ -1,9 +1,11 @@
 import { ApiException, AppsV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import { z } from 'zod';
+import { KubernetesApiError } from './errors.js';
 
 /**
  * Scale-down and restore of selected Deployments/StatefulSets through the `/scale` subresource. The count before
  * degrade is kept in an annotation on the workload itself, so a restarted controller (or a human) can still restore.
+ * API errors leave as KubernetesApiError (`./errors.ts`), so callers need not load client-node to read them.
  */
 
 export const ORIGINAL_REPLICAS_ANNOTATION = 'mc-controller.openclaw.dev/original-replicas';
@@ -62,6 +64,16 @@ function annotationCount(annotations: Record<string, string> | null | undefined,
 
 const isCode = (err: unknown, code: number): boolean => err instanceof ApiException && err.code === code;
 
+/** What leaves this client: an API error as a KubernetesApiError (same message and status), anything else as it is. */
+async function mapped<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof ApiException) throw new KubernetesApiError(err.message, err.code, { cause: err });
+    throw err;
+  }
+}
+
 export class KubernetesScaler {
   private readonly apps: AppsV1Api;
   private readonly conflictRetries: number;
@@ -72,7 +84,11 @@ export class KubernetesScaler {
   }
 
   /** The selected workloads with current replicas and our annotations; a malformed object is skipped. */
-  async listSelected(targets: ScaleTargets, onSkip?: (problem: string) => void): Promise<WorkloadView[]> {
+  listSelected(targets: ScaleTargets, onSkip?: (problem: string) => void): Promise<WorkloadView[]> {
+    return mapped(() => this.listSelectedRaw(targets, onSkip));
+  }
+
+  private async listSelectedRaw(targets: ScaleTargets, onSkip?: (problem: string) => void): Promise<WorkloadView[]> {
     const out = new Map<string, WorkloadView>();
     const add = (kind: WorkloadKind, raw: unknown): void => {
       const w = workloadSchema.safeParse(raw);
@@ -119,7 +135,7 @@ export class KubernetesScaler {
    * Scales to `replicas`, first recording the current count in the annotation (unless one is there already, so a
    * retried or repeated scale-down never overwrites the true original with the degraded count).
    */
-  async scaleDown(ref: WorkloadRef, replicas: number): Promise<ScaleResult> {
+  scaleDown(ref: WorkloadRef, replicas: number): Promise<ScaleResult> {
     return this.withConflictRetry(async () => {
       const workload = workloadSchema.parse(await this.readWorkload(ref));
       const scale = scaleSchema.parse(await this.readScale(ref));
@@ -134,7 +150,7 @@ export class KubernetesScaler {
   }
 
   /** Brings back the annotated count, then removes the annotation; without an annotation there is nothing to do. */
-  async restore(ref: WorkloadRef): Promise<ScaleResult & { original: number | null }> {
+  restore(ref: WorkloadRef): Promise<ScaleResult & { original: number | null }> {
     return this.withConflictRetry(async () => {
       const workload = workloadSchema.parse(await this.readWorkload(ref));
       const original = annotationCount(workload.metadata.annotations, ORIGINAL_REPLICAS_ANNOTATION);
@@ -148,15 +164,17 @@ export class KubernetesScaler {
     });
   }
 
-  private async withConflictRetry<T>(fn: () => Promise<T>): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await fn();
-      } catch (err) {
-        // 409 = someone wrote in between our read and write: re-read and try again, a few times
-        if (!isCode(err, 409) || attempt >= this.conflictRetries) throw err;
+  private withConflictRetry<T>(fn: () => Promise<T>): Promise<T> {
+    return mapped(async () => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await fn();
+        } catch (err) {
+          // 409 = someone wrote in between our read and write: re-read and try again, a few times
+          if (!isCode(err, 409) || attempt >= this.conflictRetries) throw err;
+        }
       }
-    }
+    });
   }
 
   private readWorkload(ref: WorkloadRef): Promise<unknown> {

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { JsonStateFile } from '../../clients/state/index.js';
 import type { EffectsDoor } from '../effects/door.js';
@@ -22,13 +21,12 @@ export function writeKitResourceState(door: Pick<EffectsDoor, 'stateFile'>, path
 
 /** The mode to resume (for DegradeMonitor `restored`); null when the file is missing, foreign or says normal. */
 export async function readKitResourceState(path: string): Promise<{ mode: DegradeMode; since: number } | null> {
-  let raw: unknown;
+  let read;
   try {
-    raw = JSON.parse(await readFile(path, 'utf8'));
+    read = new JsonStateFile(path).read(kitStateSchema);
   } catch {
     return null;
   }
-  const parsed = kitStateSchema.safeParse(raw);
-  if (!parsed.success || parsed.data.mode !== 'degrade' || typeof parsed.data.entered_at_ms !== 'number') return null;
-  return { mode: 'degrade', since: parsed.data.entered_at_ms };
+  if (read.kind !== 'ok' || read.value.mode !== 'degrade' || typeof read.value.entered_at_ms !== 'number') return null;
+  return { mode: 'degrade', since: read.value.entered_at_ms };
 }

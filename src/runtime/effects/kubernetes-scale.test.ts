@@ -89,7 +89,7 @@ describe('k8s.scale handler against the fake API server', () => {
   it('gives up after repeated conflicts so the executor can back off', async () => {
     const stubborn = new KubernetesScaler(k8s.kubeConfig(NS), { conflictRetries: 0 });
     k8s.injectConflictOnce();
-    await expect(makeScaleHandler(stubborn)(action('Deployment', 'browser-pool', 0), ctx)).rejects.toMatchObject({ code: 409 });
+    await expect(makeScaleHandler(stubborn)(action('Deployment', 'browser-pool', 0), ctx)).rejects.toMatchObject({ name: 'KubernetesApiError', code: 409 });
   });
 
   it('skips a workload that no longer exists', async () => {

@@ -1,5 +1,5 @@
-import { ApiException } from '@kubernetes/client-node';
 import type { ScaleAction } from '../../model/index.js';
+import { KubernetesApiError } from '../../clients/kubernetes/errors.js';
 import type { KubernetesScaler } from '../../clients/kubernetes/scale.js';
 import type { EffectHandler } from './types.js';
 
@@ -24,7 +24,7 @@ export function makeScaleHandler(scaler: Scaler): EffectHandler<ScaleAction> {
         ? { outcome: 'applied', detail: `${label}: scaled ${r.from}→${r.to}` }
         : { outcome: 'skipped', detail: `${label}: already at ${r.to}` };
     } catch (err) {
-      if (err instanceof ApiException && err.code === 404) return { outcome: 'skipped', detail: `${label}: not found` };
+      if (err instanceof KubernetesApiError && err.code === 404) return { outcome: 'skipped', detail: `${label}: not found` };
       throw err;
     }
   };

@@ -2,7 +2,7 @@
  * The standard readiness function: config valid, every source synced and fresher than its limit
  * (3 × its interval), and either leading or a healthy standby. The body says which role.
  */
-import type { ReadinessCheck, ReadinessReport } from './probes.js';
+import type { ReadinessCheck, ReadinessReport } from '../clients/probes/index.js';
 
 export interface SourceFreshness {
   name: string;

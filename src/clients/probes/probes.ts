@@ -1,6 +1,7 @@
 /**
  * `/healthz` answers "is the loop alive" from a heartbeat the loop bumps (cheap, no I/O);
- * `/readyz` asks the caller's readiness function and reports every check plus leader/standby.
+ * `/readyz` asks the caller's readiness function (`src/runtime/readiness.ts`) and reports every check plus
+ * leader/standby.
  */
 import { sendJson, serve, type RunningServer } from './serve.js';
 
