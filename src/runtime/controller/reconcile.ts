@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Action, GlobalState, Reconciler } from '../../model/index.js';
+import type { Action, GlobalReconciler, GlobalState, Reconciler, TaskReconciler } from '../../model/index.js';
 import type { Admission } from '../admission.js';
 import { ExecutionError, type AppliedEntry, type Executor, type PlannedEntry, type TaskContext } from '../executor.js';
 import { withoutLoneRiders } from '../merge.js';
@@ -40,8 +40,8 @@ const withRequeue = (entries: KeyResult['entries'], requeueAfterMs: number | und
  * describe them.
  */
 export class KeyReconcile {
-  private readonly tasks;
-  private readonly globals;
+  private readonly tasks: TaskReconciler[];
+  private readonly globals: GlobalReconciler[];
 
   constructor(private readonly d: ReconcileDeps) {
     this.tasks = taskReconcilers(d.options.reconcilers);
