@@ -1,1 +1,2 @@
 export { JsonStateFile, type StateFile, type StateRead } from './json-file.js';
+export { MemoryStateFile } from './memory-file.js';
