@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { CONTENT_LIMIT } from '../../src/model/discord-text.js';
 import { MIN, NOW, task } from '../../test/support/fixtures.js';
-import { COST_HEADER, buildCostReport, costReportMessage, costReportText, reportKey } from './report.js';
+import { actionSchema } from '../../src/model/index.js';
+import { COST_HEADER, buildCostReport, costReportMessage, costReportPost, costReportText, reportKey } from './report.js';
 
 const DAY = 24 * 60 * MIN;
 const costly = (id: string, usd: unknown, over: Parameters<typeof task>[0] = {}) =>
@@ -71,6 +72,13 @@ describe('cost report', () => {
     expect(reportKey(again)).toBe(reportKey(report));
     expect(reportKey({ ...report, days: 30 })).not.toBe(reportKey(report));
     expect(reportKey({ ...report, generatedAt: new Date(NOW + DAY).toISOString() })).not.toBe(reportKey(report));
+  });
+
+  it('--post plans one valid discord.post to the cost channel under the report key', () => {
+    const action = costReportPost(report, 'en');
+    expect(actionSchema.safeParse(action).success).toBe(true);
+    expect(action).toMatchObject({ type: 'discord.post', purpose: 'cost', key: 'global/cost-report', idempotencyKey: reportKey(report) });
+    expect(action.content).toBe(costReportMessage(report, 'en').content);
   });
 
   it('absurd recorded costs (1e308, Infinity as text) count as unreadable: totals stay finite, never $Infinity', () => {

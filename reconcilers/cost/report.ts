@@ -1,4 +1,4 @@
-import { F, idempotencyKey, messages, plausibleCost, type MessageCatalog, type MessageLocale, type Task } from '../../src/model/index.js';
+import { F, globalKey, idempotencyKey, messages, plausibleCost, type DiscordPostAction, type MessageCatalog, type MessageLocale, type Task } from '../../src/model/index.js';
 import { CONTENT_LIMIT, escapeUntrusted, oneLine, refLine, truncate } from '../../src/model/discord-text.js';
 import { taskLink } from '../approvals/format.js';
 import { recordedCost } from './index.js';
@@ -182,6 +182,23 @@ export function costReportMessage(report: CostReport, locale?: MessageLocale): {
   }
   const body = sections(report, { lines: 3, title: 30 }, m).join('\n');
   return { content: `${truncate(body, CONTENT_LIMIT - footer.length - 1)}\n${footer}`, idempotencyKey: key };
+}
+
+/**
+ * `cost report --post`: the report as a `discord.post` to the cost channel. Its idempotency key is the report's
+ * (one a day), so the nonce and the ref line are those of the message itself.
+ */
+export function costReportPost(report: CostReport, locale?: MessageLocale): DiscordPostAction {
+  const message = costReportMessage(report, locale);
+  return {
+    type: 'discord.post',
+    key: globalKey('cost-report'),
+    reconciler: 'cost',
+    reason: `cost report of the last ${report.days} days (${report.generatedAt.slice(0, 10)})`,
+    idempotencyKey: message.idempotencyKey,
+    purpose: 'cost',
+    content: message.content,
+  };
 }
 
 /** The terminal form: the same figures, unescaped, with four decimals and ids. */

@@ -90,7 +90,7 @@ export function composeController(opts: {
   assumeBoundFields?: readonly string[];
 }): Composed {
   const { config, logger, door, degrade } = opts;
-  const composed = compose({
+  return compose({
     config,
     logger,
     mc: opts.mc,
@@ -103,6 +103,4 @@ export function composeController(opts: {
     degraded: degrade.degraded,
     pressure: degrade.pressure,
   });
-  degrade.mirrorKitState(composed.globalState);
-  return composed;
 }

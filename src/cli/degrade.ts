@@ -12,12 +12,11 @@ import {
   degradeSettingsFromConfig,
   type HysteresisState,
   readKitResourceState,
-  writeKitResourceState,
 } from '../runtime/degrade/index.js';
 import type { EffectsDoor } from '../runtime/effects/door.js';
+import { makeKitResourceMirror } from '../runtime/effects/kit-resource-state.js';
 import { makeKillHandler } from '../runtime/effects/process-kill.js';
 import type { Handlers } from '../runtime/executor.js';
-import type { GlobalStateFile } from '../runtime/global-state.js';
 import { degradePlannerSettingsFromConfig } from '../../reconcilers/degrade/index.js';
 import { kubeConfig } from './kube.js';
 
@@ -36,8 +35,6 @@ export interface DegradeWiring {
   handlers: Handlers;
   degraded(): boolean;
   pressure(): unknown;
-  /** mirrors the planner's `resource` state into the kit-compatible file after each state write */
-  mirrorKitState(globalState: GlobalStateFile): void;
   /** one-shot runs: keep the hysteresis machine for the next run */
   saveMachine(): void;
 }
@@ -116,9 +113,10 @@ export async function degradeWiring(
     ...(c.kill ? { kill: { root: c.hostRoot } } : {}),
     onSkip: (problem) => logger.warn({ problem }, 'degrade: workload skipped'),
   });
-  const handlers: Handlers = {};
+  // the planner's `resource` state, mirrored into the kit-compatible file after each state write
+  const handlers: Handlers = { 'state.write': makeKitResourceMirror({ door, path: stateFile }) };
   if (scaler && k8s) handlers['k8s.scale'] = k8s.makeScaleHandler(door.scaler(scaler));
-  if (c.kill) handlers['process.kill'] = makeKillHandler({ root: c.hostRoot, send: (pid, signal) => door.signal(pid, signal) });
+  if (c.kill) handlers['process.kill'] = makeKillHandler({ root: c.hostRoot, door });
   const wiring: DegradeWiring = {
     monitor,
     inputs,
@@ -126,16 +124,6 @@ export async function degradeWiring(
     degraded: () => monitor.current().mode === 'degrade',
     pressure: () => inputs.get(),
     saveMachine: () => door.stateFile(new JsonStateFile(machineFile(config), { logger })).write(monitor.machineState()),
-    mirrorKitState: (globalState) => {
-      globalState.onMerge = (state, patch) => {
-        if (!('resource' in patch)) return;
-        try {
-          writeKitResourceState(door, stateFile, state['resource'] as Record<string, unknown>);
-        } catch (err) {
-          logger.warn({ err: (err as Error).message, stateFile }, 'could not write the kit resource state file');
-        }
-      };
-    },
   };
   return wiring;
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -13,6 +13,7 @@ import { ExecutionError, Executor, refOf, type Handlers, type TaskContext } from
 import { GlobalStateFile } from './global-state.js';
 import { BoardStore } from './store.js';
 import { EffectsDoor } from './effects/door.js';
+import { makeKitResourceMirror } from './effects/kit-resource-state.js';
 
 /**
  * The executor against the real Mission Control client and the contract-faithful sandbox. Assertions read
@@ -393,6 +394,35 @@ describe('Executor.apply: discord.post', () => {
       const again = await e.apply([action], null, NOW + 1);
       expect(again[0]?.outcome).toBe('skipped');
       expect(seen).toHaveLength(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('Executor state.write', () => {
+  it('merges the patch into the global state, then the kit mirror copies a resource patch to its file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mc-executor-state-'));
+    try {
+      const kitFile = join(dir, 'kit', 'resource-state.json');
+      const globalState = new GlobalStateFile(dir, EffectsDoor.open());
+      const e = new Executor({
+        mc,
+        store: new BoardStore(mc, logger),
+        handlers: { 'state.write': makeKitResourceMirror({ door: EffectsDoor.open(), path: kitFile }) },
+        globalState,
+        logger,
+      });
+      const write = (name: string, patch: Record<string, unknown>): Action => ({ type: 'state.write', key: 'global/degrade', reconciler: 'degrade', reason: name, idempotencyKey: name, patch });
+      const resource = { mode: 'degrade', entered_at_ms: NOW };
+      const [entry] = await e.apply([write('enter', { degraded: true, resource })], null, NOW);
+      expect(entry?.outcome).toBe('applied');
+      expect(new GlobalStateFile(dir, EffectsDoor.open()).get()).toMatchObject({ degraded: true, resource });
+      expect(JSON.parse(readFileSync(kitFile, 'utf8'))).toEqual(resource);
+      // a patch without `resource` leaves the kit's file as it was
+      await e.apply([write('other', { degraded: false })], null, NOW + 1);
+      expect(JSON.parse(readFileSync(kitFile, 'utf8'))).toEqual(resource);
+      expect(new GlobalStateFile(dir, EffectsDoor.open()).get().degraded).toBe(false);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -73,7 +73,8 @@ const bodyOf = (m: MergedWrite) => ({
 /**
  * The one place actions become calls. Per key: Discord posts first (intent in the ledger before the
  * call, result after it), then every task change of the key merged into a single PATCH that carries
- * the comment too, then everything else through its handler: state writes, scale, kill, and the Mission Control
+ * the comment too, then everything else through its handler: state writes (merged here, then mirrored by their
+ * handler if one is configured), scale, kill, and the Mission Control
  * creates outside a task's PATCH (custom fields for bootstrap, tasks for `task create`). Every client it calls is
  * behind the effects door: while the door is closed (`plan`, dry-run, standby) the controller and the one-shot
  * commands only call `describe`, and a call that got here anyway is refused by the client before anything leaves
@@ -164,7 +165,10 @@ export class Executor {
       try {
         if (a.type === 'state.write') {
           this.deps.globalState.merge(a.patch);
-          done(a, 'applied');
+          // its handler, when one is configured, mirrors the merged state for other readers (the kit's resource file)
+          const mirror = this.handlers['state.write'];
+          const r = mirror ? await mirror(a, this.effectContext()) : { outcome: 'applied' as const };
+          done(a, r.outcome, r.detail, r.externalId);
           continue;
         }
         const handler = this.handlers[a.type] as EffectHandler | undefined;

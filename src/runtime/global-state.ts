@@ -58,13 +58,9 @@ export class GlobalStateFile {
     return this.state;
   }
 
-  /** Called after every merge, e.g. to mirror degrade state into the kit's state file. */
-  onMerge: ((state: StoredState, patch: Record<string, unknown>) => void) | null = null;
-
   merge(patch: Record<string, unknown>): void {
     this.state = { ...this.state, ...patch } as StoredState;
     this.flush();
-    this.onMerge?.(this.state, patch);
   }
 
   setLedger(key: string, entry: LedgerEntry): void {

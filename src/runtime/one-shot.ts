@@ -1,8 +1,10 @@
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Action } from '../model/index.js';
 import type { MissionControlApi } from '../clients/mission-control/api.js';
+import { MemoryStateFile } from '../clients/state/index.js';
 import type { EffectsDoor } from './effects/door.js';
-import { ExecutionError, Executor, type AppliedEntry, type PlannedEntry, type TaskContext } from './executor.js';
+import { ExecutionError, Executor, type AppliedEntry, type Handlers, type PlannedEntry, type TaskContext } from './executor.js';
 import { GlobalStateFile } from './global-state.js';
 import { actionLine } from './plan-printer.js';
 import { BoardStore } from './store.js';
@@ -47,10 +49,21 @@ export async function applyOrDescribe(
 
 /**
  * An executor for a command outside the loop: its board store (the caller's, to read what was created or
- * refreshed, or an empty one) and the global state file of `stateDir`, read only unless an action writes it;
- * `mc` must be behind `door`.
+ * refreshed, or an empty one), the effect handlers it needs beyond Mission Control's, and the global state file of
+ * `stateDir`, read only unless an action writes it; `mc` and the handlers' clients must be behind `door`. With
+ * `ledger: 'this-run'` the global ledger (task-less posts) lives in memory for this run only: a command run from
+ * cron whose record is the channel (`cost report --post`) then writes nothing into the state folder.
  */
-export function oneShotExecutor(o: { mc: MissionControlApi; logger: Logger; stateDir: string; door: EffectsDoor; store?: BoardStore }): Executor {
-  const globalState = new GlobalStateFile(o.stateDir, o.door, { logger: o.logger });
-  return new Executor({ mc: o.mc, store: o.store ?? new BoardStore(o.mc, o.logger), handlers: {}, globalState, logger: o.logger });
+export function oneShotExecutor(o: {
+  mc: MissionControlApi;
+  logger: Logger;
+  stateDir: string;
+  door: EffectsDoor;
+  store?: BoardStore;
+  handlers?: Handlers;
+  ledger?: 'state-file' | 'this-run';
+}): Executor {
+  const file = o.ledger === 'this-run' ? { file: new MemoryStateFile(join(o.stateDir, 'state.json (this run only)')) } : {};
+  const globalState = new GlobalStateFile(o.stateDir, o.door, { logger: o.logger, ...file });
+  return new Executor({ mc: o.mc, store: o.store ?? new BoardStore(o.mc, o.logger), handlers: o.handlers ?? {}, globalState, logger: o.logger });
 }

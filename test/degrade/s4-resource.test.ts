@@ -26,7 +26,6 @@ import { makeScaleHandler } from '../../src/runtime/effects/kubernetes-scale.js'
 import { DegradeInputCache, DegradeMonitor, defaultDegradeSettings } from '../../src/runtime/degrade/index.js';
 import { degradeReconciler } from '../../reconcilers/degrade/index.js';
 import { EffectsDoor } from '../../src/runtime/effects/door.js';
-import { sendSignal } from '../../src/clients/process/index.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/host/', import.meta.url));
 const NS = 'openclaw';
@@ -97,7 +96,7 @@ describe('legacy S4: degrade, then back to normal', () => {
           channels: { resource: sandbox.info.discordChannelId },
         }),
         'k8s.scale': makeScaleHandler(new KubernetesScaler(k8s.kubeConfig(NS))),
-        'process.kill': makeKillHandler({ send: sendSignal, pollMs: 20 }),
+        'process.kill': makeKillHandler({ door: EffectsDoor.open(), pollMs: 20 }),
       };
       // global actions never touch Mission Control or the board store
       return new Executor({ mc: {} as never, store: {} as never, handlers, globalState: state, logger });

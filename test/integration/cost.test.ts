@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -81,13 +81,17 @@ describe('mc-controller cost report', () => {
     expect(message).toMatch(/Top 5 por custo:\n- \$4\.50 \| cost task 0 @\u200beveryone \| done/);
     expect(message.length).toBeLessThanOrEqual(2000);
     expect(first.stdout + second.stdout + first.stderr).not.toContain(sandbox.info.discordBotToken);
+    // the channel is the record: a cron run writes nothing into the state folder the controller owns
+    expect(existsSync(env.MC_STATE_DIR!)).toBe(false);
   });
 
   it('--post --dry-run prints the message and posts nothing; bad --days exits 2', async () => {
     const before = (await discordMessages()).length;
-    const dry = await runCli(['cost', 'report', '--post', '--dry-run', '--days', '30'], env, { cwd });
+    const dry = await runCli(['cost', 'report', '--post', '--dry-run', '--days', '30'], { ...env, MC_LOG_LEVEL: 'info' }, { cwd });
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout).toMatch(/dry-run, not posted[\s\S]*últimos 30 dias/);
+    // the executor described the post it was handed instead of applying it
+    expect(dry.stderr).toContain('dry-run: would discord.post: cost report of the last 30 days');
     expect((await discordMessages()).length).toBe(before);
     const bad = await runCli(['cost', 'report', '--days', 'week'], env, { cwd });
     expect(bad.code).toBe(2);

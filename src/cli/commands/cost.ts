@@ -3,13 +3,15 @@ import type { Logger } from 'pino';
 import type { Config } from '../../config/index.js';
 import type { DiscordApi } from '../../clients/discord/api.js';
 import type { MissionControlApi } from '../../clients/mission-control/api.js';
-import { nonceFor, refLine } from '../../model/discord-text.js';
-import { buildCostReport, costReportMessage, costReportText, type BoardTasks, type CostReport } from '../../../reconcilers/cost/report.js';
+import { refLine } from '../../model/discord-text.js';
+import type { DiscordPostAction } from '../../model/index.js';
+import { buildCostReport, costReportPost, costReportText, type BoardTasks } from '../../../reconcilers/cost/report.js';
 import { CliExit, EXIT } from '../exit-codes.js';
 import { Progress } from '../progress.js';
 import { commandDoor, loadOrExit, loggerFor, missionControl, type GlobalFlags } from '../context.js';
-import { discordClient } from '../handlers.js';
+import { discordClient, handlersFor } from '../handlers.js';
 import type { EffectsDoor } from '../../runtime/effects/door.js';
+import { applyOrDescribe, oneShotExecutor, wasApplied } from '../../runtime/one-shot.js';
 
 interface ReportOptions {
   days: string;
@@ -31,25 +33,32 @@ async function boardTasks(mc: MissionControlApi, boardId: string, logger: Logger
   return { boardId, name: board?.name ?? null, tasks: listed.items };
 }
 
-type PostResult = { posted: boolean; messageId: string; channelId: string; detail: string };
+type PostResult = { posted: boolean; messageId: string; channelId: string; detail: string } | { dryRun: true; content: string };
 
 /**
- * Posts once per (boards, range, UTC day): Discord drops a repeated nonce within its window, and after it
- * the ref line is found among the channel's recent messages.
+ * The report as a `discord.post` through the executor, once per (boards, range, UTC day): Discord drops a
+ * repeated nonce within its window, and after it the ref line is found among the channel's recent messages, so
+ * nothing is planned. Behind a shut door the post is only described (`dry-run: would discord.post: …`). Its
+ * ledger lives for this run only: the channel is the record, and a cron run writes nothing into the state folder.
  */
-async function post(config: Config, logger: Logger, door: EffectsDoor, report: CostReport): Promise<PostResult> {
+async function post(config: Config, logger: Logger, door: EffectsDoor, mc: MissionControlApi, action: DiscordPostAction): Promise<PostResult> {
+  const executor = oneShotExecutor({ mc, logger, stateDir: config.loop.stateDir, door, handlers: handlersFor(config, logger, door), ledger: 'this-run' });
+  if (!door.isOpen) {
+    await applyOrDescribe(executor, [action], { closed: door.closedReason, logger });
+    return { dryRun: true, content: action.content };
+  }
   const channelId = config.discord.costChannel || config.discord.channel;
   const client: DiscordApi | null = discordClient(config, logger, door);
   if (!client || !channelId) {
     throw new CliExit(EXIT.invalid, 'invalid configuration:\n  - --post needs DISCORD_BOT_TOKEN and MC_COST_CHANNEL (or MC_DISCORD_CHANNEL)');
   }
-  const message = costReportMessage(report, config.discord.locale);
-  const ref = refLine(message.idempotencyKey);
-  const recent = await client.recent(channelId, 50);
-  const earlier = recent.find((m) => m.content.split('\n').includes(ref));
+  const ref = refLine(action.idempotencyKey);
+  const earlier = (await client.recent(channelId, 50)).find((m) => m.content.split('\n').includes(ref));
   if (earlier) return { posted: false, messageId: earlier.id, channelId, detail: 'already posted today' };
-  const sent = await client.post({ channelId, content: message.content, nonce: nonceFor(message.idempotencyKey) });
-  return { posted: true, messageId: sent.id, channelId, detail: 'posted' };
+  const [sent] = await applyOrDescribe(executor, [action], { closed: null, logger });
+  const messageId = sent && wasApplied(sent) ? sent.externalId : undefined;
+  if (!messageId) throw new CliExit(EXIT.failed, `cost report: not posted (${sent && wasApplied(sent) ? (sent.detail ?? sent.outcome) : 'not applied'})`);
+  return { posted: true, messageId, channelId, detail: 'posted' };
 }
 
 export function registerCost(program: Command): void {
@@ -75,9 +84,7 @@ export function registerCost(program: Command): void {
       progress.end();
       const report = buildCostReport({ boards, days, now: Date.now(), agents: config.agents, publicUrl: config.mc.publicUrl ?? null, top });
 
-      let posted: PostResult | { dryRun: true; content: string } | undefined;
-      if (opts.post && !door.isOpen) posted = { dryRun: true, content: costReportMessage(report, config.discord.locale).content };
-      else if (opts.post) posted = await post(config, logger, door, report);
+      const posted = opts.post ? await post(config, logger, door, mc, costReportPost(report, config.discord.locale)) : undefined;
 
       if (opts.json) {
         process.stdout.write(`${JSON.stringify({ ...report, ...(posted ? { post: posted } : {}) })}\n`);

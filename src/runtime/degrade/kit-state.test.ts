@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EffectsDoor } from '../effects/door.js';
-import { readKitResourceState, writeKitResourceState } from './kit-state.js';
+import { writeKitResourceState } from '../effects/kit-resource-state.js';
+import { readKitResourceState } from './kit-state.js';
 
 const dirs: string[] = [];
 afterEach(async () => {

@@ -1,23 +1,18 @@
 import { z } from 'zod';
 import { JsonStateFile } from '../../clients/state/index.js';
-import type { EffectsDoor } from '../effects/door.js';
 import type { DegradeMode } from './hysteresis.js';
 
 /**
  * The kit's resource state file (`MC_RESOURCE_STATE_FILE`, legacy-kit.md §12): flat JSON with `mode`,
- * `entered_at_ms`, … The planner keeps the same fields under `global.resource`; this mirrors them to the kit's path
- * for readers that still look there (the old spawn wrapper) and reads the mode back at start-up.
+ * `entered_at_ms`, … The planner keeps the same fields under `global.resource`; the `state.write` handler
+ * (effects/kit-resource-state.ts) mirrors them to the kit's path for readers that still look there (the old spawn
+ * wrapper); this reads the mode back at start-up.
  */
 
 const kitStateSchema = z.looseObject({
   mode: z.enum(['normal', 'degrade']),
   entered_at_ms: z.number().nullish(),
 });
-
-/** Through the effects door (a dry run writes none), atomic and fsynced by the state client, so a reader never sees half a file. */
-export function writeKitResourceState(door: Pick<EffectsDoor, 'stateFile'>, path: string, resource: Record<string, unknown>): void {
-  door.stateFile(new JsonStateFile(path)).write(resource);
-}
 
 /** The mode to resume (for DegradeMonitor `restored`); null when the file is missing, foreign or says normal. */
 export async function readKitResourceState(path: string): Promise<{ mode: DegradeMode; since: number } | null> {

@@ -5,10 +5,9 @@ import { readProcess, redactCommand } from '../../clients/process/index.js';
 import type { KillAction } from '../../model/index.js';
 import { makeKillHandler } from './process-kill.js';
 import { EffectRefusedError, EffectsDoor } from './door.js';
-import { sendSignal } from '../../clients/process/index.js';
 
 const ctx = { logger: pino({ level: 'silent' }) };
-const send = sendSignal;
+const door = EffectsDoor.open();
 const children: ChildProcess[] = [];
 afterEach(() => {
   for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
@@ -46,7 +45,7 @@ describe('process.kill handler on real child processes', () => {
   it('SIGTERMs the targets and leaves everything else running', async () => {
     const victim = await idle('mc-h4-victim', `${READY}setInterval(()=>{},1000)`);
     const bystander = await idle('mc-h4-bystander', `${READY}setInterval(()=>{},1000)`);
-    const out = await makeKillHandler({ send })(kill([victim]), ctx);
+    const out = await makeKillHandler({ door })(kill([victim]), ctx);
     expect(out.outcome).toBe('applied');
     expect(await victim.exited).toBe('SIGTERM');
     expect(alive(bystander)).toBe(true);
@@ -57,7 +56,7 @@ describe('process.kill handler on real child processes', () => {
     const victim = await idle('mc-h4-logged', `${READY}setInterval(()=>{},1000)`);
     const lines: Record<string, unknown>[] = [];
     const logger = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) });
-    await makeKillHandler({ send })(kill([victim]), { logger });
+    await makeKillHandler({ door })(kill([victim]), { logger });
     const line = lines.find((l) => l.msg === 'kill allowlist applied');
     expect(line?.processes).toEqual([{ pid: victim.child.pid, command: victim.command, outcome: 'terminated' }]);
     expect(victim.command).toContain('mc-h4-logged');
@@ -66,7 +65,7 @@ describe('process.kill handler on real child processes', () => {
   it('SIGKILLs a survivor after the grace period', async () => {
     const stubborn = await idle('mc-h4-stubborn', `process.on('SIGTERM',()=>{});${READY}setInterval(()=>{},1000)`);
     const started = Date.now();
-    const out = await makeKillHandler({ send, pollMs: 20 })(kill([stubborn], 300), ctx);
+    const out = await makeKillHandler({ door, pollMs: 20 })(kill([stubborn], 300), ctx);
     expect(await stubborn.exited).toBe('SIGKILL');
     expect(Date.now() - started).toBeGreaterThanOrEqual(250);
     expect(out.detail).toContain(`${stubborn.child.pid}:killed`);
@@ -77,7 +76,7 @@ describe('process.kill handler on real child processes', () => {
     const fakeSelf = await idle('mc-h4-self', `${READY}setInterval(()=>{},1000)`);
     const fakeParent = await idle('mc-h4-parent', `${READY}setInterval(()=>{},1000)`);
     const gw = await idle('mc-h4-gw', `process.title='openclaw-gateway';${READY}setInterval(()=>{},1000)`);
-    const handler = makeKillHandler({ send, self: { pid: fakeSelf.child.pid!, ppid: fakeParent.child.pid! } });
+    const handler = makeKillHandler({ door, self: { pid: fakeSelf.child.pid!, ppid: fakeParent.child.pid! } });
     const action = kill([fakeSelf, fakeParent, gw], 200, [{ pid: reused.child.pid!, command: 'node something-else' }]);
     const out = await handler(action, ctx);
     expect(out.outcome).toBe('skipped');
@@ -92,7 +91,7 @@ describe('process.kill handler on real child processes', () => {
     const me = await readProcess(process.pid);
     const parent = await readProcess(process.ppid);
     const targets = [me!, parent!].map((p) => ({ pid: p.pid, command: redactCommand(p.argv) }));
-    const out = await makeKillHandler({ send })({ ...kill([], 100), targets }, ctx);
+    const out = await makeKillHandler({ door })({ ...kill([], 100), targets }, ctx);
     expect(out.detail).toBe(`${process.pid}:protected:self ${process.ppid}:protected:parent`);
   });
 
@@ -100,16 +99,16 @@ describe('process.kill handler on real child processes', () => {
     const gone = await idle('mc-h4-gone', `${READY}setInterval(()=>{},1000)`);
     gone.child.kill('SIGKILL');
     await gone.exited;
-    const out = await makeKillHandler({ send })(kill([gone], 100), ctx);
+    const out = await makeKillHandler({ door })(kill([gone], 100), ctx);
     expect(out).toMatchObject({ outcome: 'skipped', detail: `${gone.child.pid}:gone` });
   });
 
   it('signals nothing through a closed effects door (dry-run, plan, standby)', async () => {
     const victim = await idle('mc-h4-dry', `${READY}setInterval(()=>{},1000)`);
-    for (const door of [EffectsDoor.closed('dry-run'), EffectsDoor.closed('plan'), EffectsDoor.whileLeading(() => false)]) {
-      const handler = makeKillHandler({ send: (pid, signal) => door.signal(pid, signal) });
+    for (const shut of [EffectsDoor.closed('dry-run'), EffectsDoor.closed('plan'), EffectsDoor.whileLeading(() => false)]) {
+      const handler = makeKillHandler({ door: shut });
       await expect(handler(kill([victim]), ctx)).rejects.toBeInstanceOf(EffectRefusedError);
-      expect(door.refused).toBe(1);
+      expect(shut.refused).toBe(1);
     }
     expect(alive(victim)).toBe(true);
   });

@@ -6,13 +6,13 @@ import {
   redactCommand,
   selfIdentity,
   type SelfIdentity,
-  type SignalResult,
 } from '../../clients/process/index.js';
+import type { EffectsDoor } from './door.js';
 import type { EffectHandler } from './types.js';
 
 export interface KillHandlerOptions {
-  /** how a signal is sent: the effects door's `signal`, which refuses in dry-run, `plan` and on standbys */
-  send: (pid: number, signal: NodeJS.Signals) => SignalResult;
+  /** sends the signals: refuses in dry-run, `plan` and on standbys */
+  door: Pick<EffectsDoor, 'signal'>;
   /** MC_HOST_ROOT: where /proc is read for the re-checks (default `/`) */
   root?: string;
   self?: SelfIdentity;
@@ -51,7 +51,7 @@ export function makeKillHandler(opts: KillHandlerOptions): EffectHandler<KillAct
         report.push({ pid: t.pid, outcome: v });
         continue;
       }
-      const r = opts.send(t.pid, 'SIGTERM');
+      const r = opts.door.signal(t.pid, 'SIGTERM');
       if (r === 'sent') termed.push(t);
       else report.push({ pid: t.pid, outcome: r });
     }
@@ -75,7 +75,7 @@ export function makeKillHandler(opts: KillHandlerOptions): EffectHandler<KillAct
         report.push({ pid: t.pid, outcome: v === 'gone' ? 'terminated' : v });
         continue;
       }
-      const r = opts.send(t.pid, 'SIGKILL');
+      const r = opts.door.signal(t.pid, 'SIGKILL');
       report.push({ pid: t.pid, outcome: r === 'sent' ? 'killed' : r });
       if (r === 'sent') killed++;
     }

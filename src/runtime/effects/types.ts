@@ -23,5 +23,5 @@ export interface EffectContext {
 /** Turns one action of a given type into client calls. Throwing = failure, retried with the key's backoff. */
 export type EffectHandler<A extends Action = Action> = (action: A, ctx: EffectContext) => Promise<EffectOutcome>;
 
-/** The handler of each action type the executor does not apply itself. */
+/** The handler of each action type the executor does not apply itself; a `state.write` one mirrors what the executor merged. */
 export type Handlers = { [T in ActionType]?: EffectHandler<Extract<Action, { type: T }>> };

@@ -212,6 +212,7 @@ describe('dry-run, plan and standby write nothing (one door that refuses)', () =
         const c = await runToEnd(['cost', 'report', '--post', '--dry-run'], env(state));
         expect(c.code, c.stderr).toBe(0);
         expect(c.stdout).toContain('dry-run, not posted');
+        expect(c.stderr).toContain('dry-run: would discord.post: cost report');
       });
     } finally {
       expect((await runToEnd(['bootstrap'], controllerEnv(info, stage.state))).code).toBe(0);
