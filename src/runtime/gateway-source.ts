@@ -144,10 +144,13 @@ export class GatewaySource {
    * `reuse` accepts its value. A failed read is forgotten so the next reader retries.
    */
   private shared<T>(cache: Map<string, SharedRead<T>>, key: string, now: number, fetch: () => Promise<T>, reuse: (value: T, at: number) => boolean = () => true): Promise<T> {
-    const version = this.version(key);
     const cached = this.cached(cache, key, reuse);
-    if (cached) return cached.read;
-    const entry: SharedRead<T> = { version, read: this.limit(fetch), at: now };
+    return cached ? cached.read : this.remember(cache, key, this.limit(fetch), now);
+  }
+
+  /** Caches `read` as the read of `key` at its row's current version; a failed read is forgotten. */
+  private remember<T>(cache: Map<string, SharedRead<T>>, key: string, read: Promise<T>, now: number): Promise<T> {
+    const entry: SharedRead<T> = { version: this.version(key), read, at: now };
     cache.set(key, entry);
     entry.read.then(
       (v) => (entry.value = { v }),
@@ -183,28 +186,35 @@ export class GatewaySource {
   }
 
   /**
-   * Warms the usage of many sessions at once: when enough of them need a read, one `sessions.usage` of every
-   * session replaces a call per key (the answer carries all sessions, so it pays only when a good share of
-   * them is wanted). Keys the answer leaves out stay for usage() to read one by one; a failed batch too.
+   * Starts the usage reads of many sessions at once: when enough of them need a read, one `sessions.usage` of
+   * every session replaces a call per key (the answer carries all sessions, so it pays only when a good share
+   * of them is wanted). A key the answer leaves out, or all of them when it fails, is read on its own.
    */
-  async usageMany(keys: readonly string[], now = Date.now()): Promise<void> {
+  usageMany(keys: readonly string[], now = Date.now()): Promise<void> {
     const reusable = usageReusable(now);
     const wanted = [...new Set(keys)].filter((k) => !this.cached(this.usageCache, k, reusable));
-    if (wanted.length < USAGE_BATCH_MIN || wanted.length * USAGE_BATCH_SHARE < this.sessions.size) return;
-    const versions = new Map(wanted.map((k) => [k, this.version(k)]));
-    let all: Map<string, SessionUsage> | null;
-    try {
-      all = await this.limit(() => this.api.sessionUsageAll(this.sessions.size + USAGE_BATCH_SLACK));
-    } catch (err) {
-      this.logger.debug({ err: (err as Error).message }, 'usage of all sessions failed; reading them one by one');
-      return;
-    }
-    for (const key of wanted) {
-      const u = all?.get(key);
-      // a row that moved while the batch was out is read again on its own
-      if (!u || versions.get(key) !== this.version(key) || this.usageCache.has(key)) continue;
-      this.usageCache.set(key, { version: versions.get(key)!, read: Promise.resolve(u), value: { v: u }, at: now });
-    }
+    if (wanted.length < USAGE_BATCH_MIN || wanted.length * USAGE_BATCH_SHARE < this.sessions.size) return Promise.resolve();
+    // undefined: the answer failed, and every key is read on its own
+    const all: Promise<Map<string, SessionUsage> | null | undefined> = this.limit(() => this.api.sessionUsageAll(this.sessions.size + USAGE_BATCH_SLACK)).catch(
+      (err: unknown) => {
+        this.logger.debug({ err: (err as Error).message }, 'usage of all sessions failed; reading them one by one');
+        return undefined;
+      },
+    );
+    // In flight at once for every wanted key, so a reader asking before the answer is back shares it.
+    const reads = wanted.map((key) =>
+      this.remember(
+        this.usageCache,
+        key,
+        all.then((answer) => {
+          if (answer === null) return null; // no sessions.usage for us at all: per key would say the same
+          const u = answer?.get(key);
+          return u ?? this.limit(() => this.api.sessionUsage(key));
+        }),
+        now,
+      ),
+    );
+    return Promise.allSettled(reads).then(() => undefined);
   }
 
   view(extra: { history: Map<string, ChatMessage[]>; openings: Map<string, string | null>; usage: Map<string, SessionUsage>; readErrors: Map<string, string> }): GatewayView {

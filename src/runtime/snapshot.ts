@@ -110,8 +110,9 @@ function wantsOf(d: SnapshotDeps, base: Omit<TaskSnapshot, 'comments'>): Wants {
 /**
  * Starts, right after a listing, every gateway read the tasks' reconcilers will ask for, so they run as many
  * at a time as the gateway source allows instead of as many as keys are reconciled at once (a first pass over
- * N linked tasks waits for the slowest read of N/32, not of N/4). The reads land in the source's cache,
- * where each key's own snapshot finds them; a failure here is left for that snapshot to meet and report.
+ * N linked tasks waits for the slowest read of N/32, not of N/4). The reads land in the source's cache, in
+ * flight or answered, where each key's own snapshot finds them; a failure here is left for that snapshot to
+ * meet and report, so the returned promise never rejects.
  */
 export async function warmGatewayReads(d: SnapshotDeps, now: number): Promise<number> {
   const gw = d.gateway;
@@ -129,11 +130,13 @@ export async function warmGatewayReads(d: SnapshotDeps, now: number): Promise<nu
     }
   }
   const ignore = () => undefined;
+  // usage first: one answer about every session where many want theirs, queued ahead of the transcripts
+  const usageRead = gw.usageMany([...usage], now);
   await Promise.all([
+    usageRead,
+    ...[...usage].map((k) => gw.usage(k, now).catch(ignore)),
     ...[...history].map((k) => gw.history(k).catch(ignore)),
     ...[...openings].map((k) => gw.opening(k).catch(ignore)),
-    // one answer about every session where many want theirs; what it leaves out, one by one
-    gw.usageMany([...usage], now).then(() => Promise.all([...usage].map((k) => gw.usage(k, now).catch(ignore)))),
   ]);
   return history.size + openings.size + usage.size;
 }

@@ -64,7 +64,9 @@ export class CacheSync {
         this.d.logger.warn({ err: (listed.err as Error).message }, 'gateway unreachable; session-based checks wait for it');
       }
     }
-    if (gateway && this.d.warmGatewayReads) await this.d.warmGatewayReads();
+    // Started, not awaited: keys go on at once and each waits only for its own reads, so the first writes
+    // overlap the last reads (the warm-up swallows its failures; a key meets them in its own snapshot).
+    if (gateway && this.d.warmGatewayReads) void this.d.warmGatewayReads();
     this.d.admission.newPass();
     this.lastSyncAt = Date.now();
     return [...changed];
