@@ -175,19 +175,36 @@ describe('Executor.apply: task.patch', () => {
     expect(await comments(ctx.task.id)).toEqual(commentsBefore);
   });
 
-  it('does not write a comment whose reference is already on the task', async () => {
+  it('a write whose answer was lost is not repeated: the comment is looked for before it goes out again', async () => {
     const { exec, store } = executor();
     const ctx = await freshTask(store, 'comment ref');
-    const action = patch(ctx, { fields: { mc_progress: 20 }, comment: 'this comment landed before, its answer was lost' });
-    const posted = await http.post(`${http.board}/tasks/${ctx.task.id}/comments`, {
-      message: `this comment landed before, its answer was lost\n(${refOf(action.idempotencyKey)})`,
-    });
-    expect(posted.status).toBe(200);
+    const action = patch(ctx, { fields: { mc_progress: 20 }, comment: 'this comment landed, its answer was lost' });
+    // Mission Control applies the PATCH, then resets the connection instead of answering
+    expect((await control(sandbox.info, 'PUT', '/faults', { mc: { errorRate: 1, kinds: ['reset-after-commit'] } })).status).toBe(200);
+    await expect(exec.apply([action], ctx, NOW)).rejects.toBeInstanceOf(ExecutionError);
+    await control(sandbox.info, 'PUT', '/faults', {});
+    expect(await comments(ctx.task.id)).toHaveLength(1);
+    // the same executor retries with the row it had (the stale one): the comment is found and left out, the
+    // fields are written again (the same values: harmless)
     const entries = await exec.apply([action], ctx, NOW);
     expect(entries[0]?.outcome).toBe('applied');
-    expect((await boardTask(ctx.task.id)).custom_field_values.mc_progress).toBe(20);
-    const texts = await comments(ctx.task.id);
-    expect(texts).toHaveLength(1);
+    expect(await comments(ctx.task.id)).toHaveLength(1);
+    // a fresh process reads the row, whose ledger carries the comment's mark: nothing to write either
+    const { exec: fresh, store: freshStore } = executor();
+    const again = await fresh.apply([action], await contextOf(freshStore, ctx.task.id), NOW + 60_000);
+    expect(again.map((e) => e.outcome)).toEqual(['skipped']);
+    expect(await comments(ctx.task.id)).toHaveLength(1);
+  });
+
+  it('a comment is written without reading the task\'s comments first when the row can tell', async () => {
+    const { exec, store } = executor();
+    const ctx = await freshTask(store, 'no comment read');
+    const before = (await control(sandbox.info, 'GET', '/stats')).body.mc;
+    await exec.apply([patch(ctx, { fields: { mc_progress: 30 }, comment: 'progress noted' })], ctx, NOW);
+    const after = (await control(sandbox.info, 'GET', '/stats')).body.mc;
+    expect(after.writes - before.writes).toBe(1);
+    expect(after.requests - before.requests).toBe(1);
+    expect(await comments(ctx.task.id)).toHaveLength(1);
   });
 
   it('drops fields not bound to the board with one warning instead of a 422', async () => {

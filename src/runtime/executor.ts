@@ -62,6 +62,8 @@ export class ExecutionError extends Error {
 
 /** A comment carries a reference to the action's idempotency key, looked for before writing it again. */
 export const refOf = (idempotencyKey: string): string => `ref:${idempotencyKey.slice(0, 12)}`;
+/** The `ref:…` a comment written by withRef ends with. */
+const commentRef = (comment: string | undefined): string | undefined => comment?.match(/\((ref:[0-9a-f]+)\)$/)?.[1];
 const withRef = (comment: string, idempotencyKey: string): string => `${comment}\n(${refOf(idempotencyKey)})`;
 
 const bodyOf = (m: MergedWrite) => ({
@@ -82,6 +84,11 @@ const bodyOf = (m: MergedWrite) => ({
  */
 export class Executor {
   private readonly warnedFields = new Set<string>();
+  /**
+   * Tasks whose last write may have landed without our knowing (no answer, or a 5xx): until one of their
+   * writes succeeds, a comment is looked for among their comments before it goes out again.
+   */
+  private readonly uncertain = new Set<string>();
 
   constructor(
     private readonly deps: {
@@ -220,15 +227,16 @@ export class Executor {
       action,
       change: { ...change, fields: this.boundOnly(task, change.fields, ctx.boundFields), ...(change.comment ? { comment: withRef(change.comment, action.idempotencyKey) } : {}) },
     }));
-    if (prepared.some((p) => p.change.comment)) prepared = await this.dropWrittenComments(task, prepared);
     const status: ControllerStatus = readStatus(task.fields);
     const mergeOpts = mergeOptions(ctx);
+    if (prepared.some((p) => p.change.comment)) prepared = await this.unwrittenComments(task, status, mergeOpts.conditionsBound, prepared, now);
     const merged = mergeChanges(task, status, prepared.map((p) => p.change), now, mergeOpts);
     if (!merged) return { detail: 'no change' };
     let updated: Task;
     try {
       updated = await this.deps.mc.updateTask(task.boardId, task.id, bodyOf(merged));
     } catch (err) {
+      if (!refusedOutright(err)) this.uncertain.add(task.id);
       // A board rule (done gate, pending approval) refused the status: remember the refusal and its rule, so
       // planners choose another status instead of retrying this one forever.
       if (!merged.status || (err as { status?: number }).status !== 409) throw err;
@@ -246,9 +254,28 @@ export class Executor {
       if (opts.replanOnRefusal) return { refused: { status: merged.status, rule } };
       return retry ? {} : { detail: `status ${merged.status} refused by the board` };
     }
+    this.uncertain.delete(task.id);
     this.deps.store.upsertTask(updated);
     ctx.task = updated;
     return {};
+  }
+
+  /**
+   * The comments not yet on the task, each marked in the ledger (`ref:…`) of the write that carries it: the
+   * mark and the comment land in one PATCH, so the task's row says which comments it has — no comment list
+   * read per write. Only where the row cannot tell (no mc_conditions to hold marks, or a write of this task
+   * whose answer was lost in this process) are the task's comments read.
+   */
+  private async unwrittenComments<T extends { change: TaskChange }>(task: Task, status: ControllerStatus, marked: boolean, prepared: T[], now: number): Promise<T[]> {
+    let kept = prepared.map((p) => {
+      const ref = commentRef(p.change.comment);
+      return ref && status.ledger[ref] ? { ...p, change: { ...p.change, comment: undefined } } : p;
+    });
+    if ((!marked || this.uncertain.has(task.id)) && kept.some((p) => p.change.comment)) kept = await this.dropWrittenComments(task, kept);
+    return kept.map((p) => {
+      const ref = commentRef(p.change.comment);
+      return ref ? { ...p, change: { ...p.change, ledger: { ...p.change.ledger, [ref]: { s: 'done' as const, at: now } } } } : p;
+    });
   }
 
   private boundOnly(task: Task, fields: Record<string, unknown> | undefined, bound: ReadonlySet<string>) {
@@ -269,8 +296,12 @@ export class Executor {
     const listed = await this.deps.mc.listComments(task.boardId, task.id);
     const text = listed.items.map((c) => c.message).join('\n');
     return prepared.map((p) => {
-      const ref = p.change.comment?.match(/\((ref:[0-9a-f]+)\)$/)?.[1];
+      const ref = commentRef(p.change.comment);
       return ref && text.includes(ref) ? { ...p, change: { ...p.change, comment: undefined } } : p;
     });
   }
 }
+
+/** A 4xx answer: Mission Control looked at the write and did not apply it. */
+const refusedOutright = (err: unknown): boolean => isMissionControlError(err) && err.status !== null && err.status >= 400 && err.status < 500;
+
