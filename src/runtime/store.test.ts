@@ -43,3 +43,19 @@ describe('BoardStore and a malformed ledger entry', () => {
     expect(malformed[0]).toMatchObject({ taskId: task.id, dropped: ['ledger.junk'] });
   });
 });
+
+describe('BoardStore.upsertTask', () => {
+  it('says whether a row is news: newer than the store had, not the echo of a write it already holds', async () => {
+    const boardId = sandbox.info.boardId;
+    const store = new BoardStore(mc, capturingLogger('warn').logger);
+    const created = await mc.createTask(boardId, { title: 'echo', status: 'inbox' });
+    expect(store.upsertTask(created)).toBe(true);
+    await new Promise((r) => setTimeout(r, 5)); // a later write, a later updated_at
+    const written = await mc.updateTask(boardId, created.id, { status: 'in_progress' });
+    expect(store.upsertTask(written)).toBe(true);
+    // the stream's copy of the same write, and an older row replayed: the store keeps its row
+    expect(store.upsertTask({ ...written })).toBe(false);
+    expect(store.upsertTask(created)).toBe(false);
+    expect(store.state(boardId).tasks.get(created.id)?.status).toBe('in_progress');
+  });
+});

@@ -144,10 +144,12 @@ export class BoardStore {
     this.state(boardId).board = await this.mc.getBoard(boardId);
   }
 
-  upsertTask(task: Task): void {
+  /** Keeps the newer row; true when `task` is newer than what the store had (not our own write's echo). */
+  upsertTask(task: Task): boolean {
     const s = this.state(task.boardId);
     const cached = s.tasks.get(task.id);
     if (!cached || cached.updatedAt <= task.updatedAt) s.tasks.set(task.id, task);
+    return !cached || cached.updatedAt < task.updatedAt;
   }
 
   upsertApproval(approval: Approval): void {

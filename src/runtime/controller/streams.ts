@@ -24,8 +24,10 @@ export function openBoardStreams(d: StreamDeps): { close(): void }[] {
   return d.boardIds.flatMap((boardId) => [
     mc.streamTasks(boardId, {
       onEvent: (e) => {
-        if (e.type !== 'task.comment' && e.task) store.upsertTask(e.task);
-        if (e.taskId) enqueue(taskKey(boardId, e.taskId));
+        // A row no newer than the store's is the echo of a write the store already holds (most often our own
+        // PATCH, whose answer carried it): nothing to look at again.
+        const news = e.type === 'task.comment' || !e.task || store.upsertTask(e.task);
+        if (news && e.taskId) enqueue(taskKey(boardId, e.taskId));
       },
       onError: (err) => logger.debug({ boardId, err: err.message }, 'task stream interrupted; reconnecting'),
       since: d.since,
