@@ -70,7 +70,10 @@ export const taskLifecycleContract: ContractExtension = (target, opts) => {
       expect(child?.spawnedBy ?? child?.parentSessionKey).toBe(parentKey);
       // the pass that linked it either left it in_progress, or (run already finished) mirrored in the same read
       expect(linkedAs!.status === 'in_progress' || linkedAs === mirrored).toBe(true);
-      expect(mirrored!.fields).toMatchObject({ mc_progress: 100, mc_output_summary: 'greeting {sent}', mc_actual_cost_usd: 0.01 });
+      expect(mirrored!.fields).toMatchObject({ mc_progress: 100, mc_output_summary: 'greeting {sent}' });
+      // the agent's reported cost (0.01) until the gateway's usage is fresh; from then on the cost reconciler's
+      // sessions.usage total, which wins when both land in one write (the cost contract checks that value)
+      expect(Number(mirrored!.fields.mc_actual_cost_usd)).toBeGreaterThan(0);
       // the sandbox board requires an approval before done: review, Blocked(DoneAwaitingApproval)
       expect(mirrored!.status).toBe('review');
       const all = await comments();
