@@ -23,6 +23,16 @@ const usageReusable =
   (u: SessionUsage | null, at: number): boolean =>
     u !== null && (u.fresh || now - at < UNFRESH_TTL_MS);
 
+/** What one snapshot read beyond the list: filled by its own reads, handed to planners through view(). */
+export interface SessionReads {
+  history: Map<string, ChatMessage[]>;
+  openings: Map<string, string | null>;
+  usage: Map<string, SessionUsage>;
+  readErrors: Map<string, string>;
+}
+
+export const emptyReads = (): SessionReads => ({ history: new Map(), openings: new Map(), usage: new Map(), readErrors: new Map() });
+
 /** One read of a session at one row version, shared by every reader that asks while it is valid. */
 interface SharedRead<T> {
   version: string | null;
@@ -217,7 +227,7 @@ export class GatewaySource {
     return Promise.allSettled(reads).then(() => undefined);
   }
 
-  view(extra: { history: Map<string, ChatMessage[]>; openings: Map<string, string | null>; usage: Map<string, SessionUsage>; readErrors: Map<string, string> }): GatewayView {
+  view(extra: SessionReads): GatewayView {
     return {
       synced: this.synced,
       startedAt: this.startedAt,

@@ -1,19 +1,17 @@
 import {
   readStatus,
-  type ChatMessage,
   type GlobalReconciler,
   type GlobalSnapshot,
   type GlobalState,
   type PlannerSettings,
   type Reconciler,
-  type SessionUsage,
   type Task,
   type TaskSnapshot,
   type Wants,
 } from '../model/index.js';
 import { GatewayError } from '../clients/gateway/errors.js';
 import type { MissionControlApi } from '../clients/mission-control/api.js';
-import type { GatewaySource } from './gateway-source.js';
+import { emptyReads, type GatewaySource, type SessionReads } from './gateway-source.js';
 import type { PostedMessages } from './posted.js';
 import type { BoardStore } from './store.js';
 
@@ -36,7 +34,7 @@ export interface SnapshotDeps {
  * reconciler asked for through wants() (comments, chat history, usage) — a steady pass reads nothing more.
  */
 export async function buildTaskSnapshot(d: SnapshotDeps, boardId: string, task: Task, now: number): Promise<TaskSnapshot> {
-  const reads: Reads = { history: new Map(), openings: new Map(), usage: new Map(), readErrors: new Map() };
+  const reads = emptyReads();
   const { history, openings, usage, readErrors } = reads;
   const gw = d.gateway;
   const base = taskBase(d, boardId, task, now, reads);
@@ -67,14 +65,7 @@ export async function buildTaskSnapshot(d: SnapshotDeps, boardId: string, task: 
   return { ...base, ...(comments ? { comments } : {}) };
 }
 
-interface Reads {
-  history: Map<string, ChatMessage[]>;
-  openings: Map<string, string | null>;
-  usage: Map<string, SessionUsage>;
-  readErrors: Map<string, string>;
-}
-
-function taskBase(d: SnapshotDeps, boardId: string, task: Task, now: number, reads: Reads): Omit<TaskSnapshot, 'comments'> {
+function taskBase(d: SnapshotDeps, boardId: string, task: Task, now: number, reads: SessionReads): Omit<TaskSnapshot, 'comments'> {
   const board = d.store.state(boardId);
   return {
     now,
@@ -120,7 +111,7 @@ export async function warmGatewayReads(d: SnapshotDeps, now: number): Promise<nu
   const history = new Set<string>();
   const openings = new Set<string>();
   const usage = new Set<string>();
-  const reads: Reads = { history: new Map(), openings: new Map(), usage: new Map(), readErrors: new Map() };
+  const reads = emptyReads();
   for (const [boardId, board] of d.store.boards) {
     for (const task of board.tasks.values()) {
       const w = wantsOf(d, taskBase(d, boardId, task, now, reads));
@@ -182,7 +173,7 @@ function globalView(d: SnapshotDeps, now: number): GlobalSnapshot {
       approvals: [...b.approvals.values()],
       fieldDefs: b.fieldDefs,
     })),
-    ...(d.gateway ? { gateway: d.gateway.view({ history: new Map(), openings: new Map(), usage: new Map(), readErrors: new Map() }) } : {}),
+    ...(d.gateway ? { gateway: d.gateway.view(emptyReads()) } : {}),
     global: d.global,
     ...(d.pressure ? { pressure: d.pressure() } : {}),
   };
