@@ -114,7 +114,12 @@ export async function warmGatewayReads(d: SnapshotDeps, now: number): Promise<nu
   const reads = emptyReads();
   for (const [boardId, board] of d.store.boards) {
     for (const task of board.tasks.values()) {
-      const w = wantsOf(d, taskBase(d, boardId, task, now, reads));
+      let w: Wants;
+      try {
+        w = wantsOf(d, taskBase(d, boardId, task, now, reads));
+      } catch {
+        continue; // a planner bug for one task: its key meets it in its own snapshot and logs it there
+      }
       for (const k of w.history ?? []) history.add(k);
       for (const k of w.openings ?? []) openings.add(k);
       for (const k of w.usage ?? []) usage.add(k);

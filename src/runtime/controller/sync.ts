@@ -66,7 +66,7 @@ export class CacheSync {
     }
     // Started, not awaited: keys go on at once and each waits only for its own reads, so the first writes
     // overlap the last reads (the warm-up swallows its failures; a key meets them in its own snapshot).
-    if (gateway && this.d.warmGatewayReads) void this.d.warmGatewayReads();
+    if (gateway && this.d.warmGatewayReads) void this.d.warmGatewayReads().catch(() => undefined);
     this.d.admission.newPass();
     this.lastSyncAt = Date.now();
     return [...changed];
