@@ -52,6 +52,11 @@ export function handlersFor(config: Config, logger: Logger, door: EffectsDoor): 
   return handlers;
 }
 
+/** Loads the Discord library ahead of the first post, when a bot token is configured; sends nothing. */
+export async function warmDiscord(config: Config, logger: Logger): Promise<void> {
+  await sharedDiscordClient(config, logger)?.warm();
+}
+
 /** The Discord channels as the record of what was posted (read only, so `plan` and standbys use it too). */
 export function postedFor(config: Config, logger: Logger): PostedMessages | undefined {
   const client = sharedDiscordClient(config, logger);

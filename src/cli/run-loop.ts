@@ -18,6 +18,7 @@ import { missionControl } from './context.js';
 import { CliExit, EXIT } from './exit-codes.js';
 import { gatewaySource } from './gateway.js';
 import { kubeConfig } from './kube.js';
+import { warmDiscord } from './handlers.js';
 
 /**
  * The KubeConfig leader election uses: none for lockfile/none; in a pod the service account; with an explicit
@@ -230,8 +231,11 @@ export async function runLoop(config: Config, logger: Logger): Promise<void> {
       'mc-controller running',
     );
   // After the first pass a person watching sees that silence means waiting, not hanging.
-  void controller.idle().then(() => {
-    if (!shutdown.shuttingDown) logger.info(waitingLine(config.mc.boardIds.length, controller.nextResyncAt));
+  void controller.idle().then(async () => {
+    if (shutdown.shuttingDown) return;
+    logger.info(waitingLine(config.mc.boardIds.length, controller.nextResyncAt));
+    // Between passes, not during one: the load takes the event loop for ~100 ms once.
+    if (!dryRun) await warmDiscord(config, logger).catch((err: Error) => logger.warn({ err: err.message }, 'could not load the Discord library ahead of time; it loads at the first post'));
   });
   await stopped;
   clearInterval(leaderGauge);

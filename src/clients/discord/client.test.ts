@@ -70,6 +70,16 @@ describe('DiscordClient against the sandbox Discord', () => {
     expect(recent.map((m) => m.id)).toContain(msg.id);
   });
 
+  it('warms up without calling Discord; a post racing the warm-up goes out once', async () => {
+    const c = client();
+    await c.warm();
+    expect(seen).toEqual([]);
+    const cold = client();
+    const [, msg] = await Promise.all([cold.warm(), cold.post({ channelId: channel(), content: 'after warm-up', nonce: nonceFor('k-warm-1') })]);
+    expect(seen.filter((s) => s.method === 'POST')).toHaveLength(1);
+    expect((await stored()).filter((m) => m.id === msg.id)).toHaveLength(1);
+  });
+
   it('sends no ANSI escape, control character or bidi override, whatever the caller passed', async () => {
     const nonce = nonceFor('k-invisible');
     await client().post({

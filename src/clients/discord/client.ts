@@ -41,7 +41,7 @@ const STORM_BACKOFF_MS = 5_000;
  * after a crash are deduplicated by Discord within its nonce window.
  */
 export class DiscordClient implements DiscordApi {
-  #rest: REST | null = null;
+  #rest: Promise<REST> | null = null;
   #lib: RestLibrary | null = null;
   readonly #apiUrl: string;
   readonly #maxWait: number;
@@ -59,8 +59,15 @@ export class DiscordClient implements DiscordApi {
     this.#apiUrl = (opts.apiUrl ?? DEFAULT_API).replace(/\/+$/, '');
   }
 
-  async #client(): Promise<REST> {
-    if (this.#rest) return this.#rest;
+  /** One REST client per DiscordClient, also when the warm-up and a first post ask at the same time (one rate-limit queue). */
+  #client(): Promise<REST> {
+    return (this.#rest ??= this.#build().catch((err: unknown) => {
+      this.#rest = null;
+      throw err;
+    }));
+  }
+
+  async #build(): Promise<REST> {
     const lib = await loadRestLibrary();
     this.#lib = lib;
     const rest = new lib.REST({
@@ -72,8 +79,16 @@ export class DiscordClient implements DiscordApi {
     rest.on('rateLimited', (d) =>
       this.#logger?.warn({ route: d.route, retryAfterMs: d.retryAfter, global: d.global, scope: d.scope }, 'discord rate limited'),
     );
-    this.#rest = rest;
     return rest;
+  }
+
+  /**
+   * Loads the REST library and builds its client without calling Discord. `run` does this once it is idle:
+   * a long-running controller pays the library's memory at its first post anyway, and the ~100 ms load
+   * would otherwise delay that first post (and every post queued behind it).
+   */
+  async warm(): Promise<void> {
+    await this.#client();
   }
 
   async post(input: DiscordPostInput, opts?: DiscordCallOptions): Promise<DiscordMessage> {
