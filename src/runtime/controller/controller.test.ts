@@ -122,3 +122,61 @@ describe('Controller.pass', () => {
     expect(report.keys).toBeGreaterThan(0);
   });
 });
+
+describe('a key planned again in the same pass', () => {
+  it('reports what admission defers on the second plan, not only on the first', async () => {
+    const http = mcClient(sandbox.info);
+    const target = (await http.allTasks()).find((t) => t.status === 'in_progress')!;
+    const patch = (s: TaskSnapshot, reconciler: string, reason: string, change: Extract<Action, { type: 'task.patch' }>['change']): Action => ({
+      type: 'task.patch',
+      key: taskKey(s.boardId, s.task.id),
+      reconciler,
+      reason,
+      idempotencyKey: idempotencyKey(s.task.id, reconciler, reason),
+      boardId: s.boardId,
+      taskId: s.task.id,
+      change,
+    });
+    // moves the task (so the key is planned again at once), and a concern paused while degraded that only
+    // has something to say about the moved task
+    const mover: TaskReconciler = {
+      scope: 'task',
+      name: 'test-mover',
+      plan: (s) => ({ actions: s.task.id === target.id && s.task.status === 'in_progress' ? [patch(s, 'test-mover', 'move to review', { status: 'review' })] : [] }),
+    };
+    const noter: TaskReconciler = {
+      scope: 'task',
+      name: 'test-noter',
+      plan: (s) => ({ actions: s.task.id === target.id && s.task.status === 'review' ? [patch(s, 'test-noter', 'note the review', { fields: { mc_progress: 50 } })] : [] }),
+    };
+    // paused in both plans of the key: one deferred entry, not two
+    const waiter: TaskReconciler = {
+      scope: 'task',
+      name: 'test-waiter',
+      plan: (s) => ({ actions: s.task.id === target.id ? [patch(s, 'test-waiter', 'wait', { fields: { mc_progress: 60 } })] : [] }),
+    };
+    const c = new Controller({
+      boardIds: [sandbox.info.boardId],
+      settings: defaultPlannerSettings(),
+      reconcilers: [mover, noter, waiter],
+      mc,
+      handlers: {},
+      door: EffectsDoor.open(),
+      globalState: new GlobalStateFile(stateDir, EffectsDoor.open()),
+      logger: pino({ level: 'silent' }),
+      loop: { concurrency: 2, backoffMinMs: 10, backoffMaxMs: 100, resyncMs: 60_000 },
+      degraded: () => true,
+      pausedWhileDegraded: ['test-noter', 'test-waiter'],
+    });
+    const report = await c.pass('apply');
+    const mine = report.entries.filter((e) => e.key === taskKey(sandbox.info.boardId, target.id));
+    expect(mine.map((e) => [e.reconciler, 'outcome' in e ? e.outcome : 'planned'])).toEqual([
+      ['test-mover', 'applied'],
+      ['test-noter', 'deferred'],
+      ['test-waiter', 'deferred'],
+    ]);
+    const row = (await http.allTasks()).find((t) => t.id === target.id);
+    expect(row.status).toBe('review');
+    expect([50, 60]).not.toContain(row.custom_field_values?.mc_progress);
+  });
+});

@@ -120,9 +120,9 @@ export class KeyReconcile {
       for (const e of described) log[level]({ reconciler: e.reconciler, action: e.action, wouldChange: e.summary }, `${closed}: would ${e.action}: ${e.reason}`);
       return withRequeue(described, requeueAfterMs);
     }
-    const deferredEntries: AppliedEntry[] = executor
-      .describe(deferred, ctx, now)
-      .map((e) => ({ ...e, outcome: 'deferred' as const, detail: 'paused (degraded or over the per-pass limit)' }));
+    const describeDeferred = (held: readonly Action[]): AppliedEntry[] =>
+      executor.describe(held, ctx, now).map((e) => ({ ...e, outcome: 'deferred' as const, detail: 'paused (degraded or over the per-pass limit)' }));
+    let deferredEntries = describeDeferred(deferred);
     try {
       const statusBefore = (ctx as TaskContext | null)?.task.status;
       let applied = await executor.apply(admitted, ctx, now, { replanOnRefusal: ref !== null });
@@ -134,6 +134,8 @@ export class KeyReconcile {
         actions.length = 0;
         await planNow();
         const again = admission.admit(key, actions, mode);
+        // what waits is what the latest plan holds back (a concern paused in both plans is reported once)
+        deferredEntries = describeDeferred(again.deferred);
         applied = [...applied, ...(await executor.apply(again.admitted, ctx, now))];
       }
       if (applied.some((e) => e.action === 'discord.post' && e.outcome === 'applied')) admission.discordSucceeded(key);
