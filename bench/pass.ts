@@ -8,6 +8,7 @@ import { startMockProvider } from '../test/contract/mock-provider.js';
 import { realGatewayInstalled, startRealGateway } from '../test/contract/real-gateway.js';
 import { bootstrapFields, createTask, inParallel, putSession } from './board.js';
 import { controllerEnv, runNode, scratchDir } from './child.js';
+import { cpuBoundMs, ownCpuMs, processGroupCpuMs } from './cpu.js';
 import { peersOf, startPeers, type Peers } from './peers.js';
 import type { PassChildResult } from './pass-child.js';
 
@@ -47,6 +48,13 @@ export interface PassRecord {
      * 32 in flight, right after the pass) — what the gateway alone needs for the reads a first pass must make.
      */
     gatewayReadFloorMs?: number;
+    /**
+     * First round only: CPU each party used during the pass (ms) — the controller, the real gateway's process
+     * group (null for the simulator, which runs in the bench process) and the bench process (the Mission
+     * Control sandbox, and the simulator when it is the peer) — and `cpuBoundMs`, their sum over this
+     * machine's cores: no pass on this machine can be faster while the peers share it.
+     */
+    cpu?: { controllerMs: number; gatewayMs: number | null; benchProcessMs: number; cpuBoundMs: number };
   };
 }
 
@@ -58,6 +66,8 @@ interface World {
   addSessions(keys: string[]): Promise<void>;
   /** reads every transcript once, as many at a time as the controller does; the time it took */
   readAll?(keys: string[]): Promise<number>;
+  /** CPU the gateway used so far (ms), where it runs in a process of its own */
+  gatewayCpuMs(): number | null;
   close(): Promise<void>;
 }
 
@@ -72,6 +82,7 @@ async function simulatorWorld(): Promise<World> {
       await inParallel(keys, (key, i) => putSession(peers, key, now - 60_000 - i, true));
       world.sessions += keys.length;
     },
+    gatewayCpuMs: () => null,
     close: () => peers.close(),
   };
   return world;
@@ -152,6 +163,7 @@ async function realGatewayWorld(log: (line: string) => void): Promise<World> {
       await usageFresh(120_000);
       world.sessions += keys.length;
     },
+    gatewayCpuMs: () => processGroupCpuMs(gateway.pid),
     close,
   };
   return world;
@@ -218,9 +230,14 @@ export async function passBench(peer: PassPeer, tasks: number, log: (line: strin
       detail: { gatewayByMethod: r.gatewayByMethod, gatewayBytes: r.gatewayBytes, cpuMs: r.cpuMs, rssMb: r.rssMb, failures: r.failures, sessions: world.sessions, loadAvg1m: Number(loadavg()[0]!.toFixed(2)), ...extra },
     });
 
+    const [gatewayBefore, benchBefore] = [world.gatewayCpuMs(), ownCpuMs()];
     const first = await child('once');
+    const gatewayAfter = world.gatewayCpuMs();
+    const gatewayMs = gatewayBefore === null || gatewayAfter === null ? null : gatewayAfter - gatewayBefore;
+    const benchProcessMs = ownCpuMs() - benchBefore;
+    const cpu = { controllerMs: first.cpuMs, gatewayMs, benchProcessMs, cpuBoundMs: cpuBoundMs(first.cpuMs + (gatewayMs ?? 0) + benchProcessMs) };
     const readFloor = world.readAll ? { gatewayReadFloorMs: await world.readAll(keys) } : {};
-    const out: PassRecord[] = [record('once', 'first', first, readFloor)];
+    const out: PassRecord[] = [record('once', 'first', first, { ...readFloor, cpu })];
     let convergePasses = 0;
     // converged: two passes in a row that write nothing (a reconciler may wait a pass for the gateway)
     for (let quiet = 0; quiet < 2 && convergePasses < MAX_CONVERGE; convergePasses++) quiet = (await child('once')).writes > 0 ? 0 : quiet + 1;
