@@ -82,3 +82,42 @@ describe('LockFileElector: a lock whose holder cannot be read', () => {
     await e.release();
   });
 });
+
+describe('LockFileElector: a container restarted as pid 1 (one state folder across restarts)', () => {
+  /** Each incarnation runs as pid 1 on the same host (host networking); only pid 1, itself, is alive in its namespace. */
+  const incarnation = (path: string, startedAt: number) =>
+    new LockFileElector({ path, identity: 'host:1', pid: 1, host: 'host', startedAt, isAlive: (pid) => pid === 1, unreadableStaleAfterMs: 15_000 });
+  const guardOf = (startedAt: number) => `${JSON.stringify({ pid: 1, hostname: 'host', startedAt, identity: 'host:1' })}\n`;
+
+  it('a takeover guard left by a previous incarnation killed mid-takeover is cleared, and the stale lock taken over', async () => {
+    const { path } = setup();
+    // incarnation 1 holds the lock and is killed (SIGKILL: no exit hook removes it)
+    const first = incarnation(path, 1_000);
+    expect(await first.tryAcquire()).toBe(true);
+    // incarnation 2 found the lock stale, created the guard and was killed before it removed it
+    writeFileSync(`${path}.takeover`, guardOf(2_000));
+    // incarnation 3: the guard's pid is alive (it is its own), but the guard is a previous incarnation's
+    const third = incarnation(path, 3_000);
+    let acquired = false;
+    for (let attempt = 0; attempt < 3 && !acquired; attempt++) acquired = await third.tryAcquire();
+    expect(acquired).toBe(true);
+    expect(existsSync(`${path}.takeover`)).toBe(false);
+    expect(JSON.parse(readFileSync(path, 'utf8'))).toMatchObject({ pid: 1, startedAt: 3_000 });
+    await third.release();
+    await first.release();
+    expect(existsSync(path)).toBe(false);
+  });
+
+  it('a guard of a live contender on this host is left alone', async () => {
+    const { path } = setup();
+    const first = incarnation(path, 1_000);
+    expect(await first.tryAcquire()).toBe(true);
+    writeFileSync(`${path}.takeover`, `${JSON.stringify({ pid: 2, hostname: 'host', startedAt: 2_000, identity: 'host:2' })}\n`);
+    // the lock's holder (pid 1) is gone for this contender, the guard's writer (pid 2) is not
+    const other = new LockFileElector({ path, identity: 'host:3', pid: 3, host: 'host', startedAt: 3_000, isAlive: (pid) => pid === 2 });
+    expect(await other.tryAcquire()).toBe(false);
+    expect(await other.tryAcquire()).toBe(false);
+    expect(existsSync(`${path}.takeover`)).toBe(true);
+    await first.release();
+  });
+});

@@ -156,11 +156,18 @@ export class LockFileElector extends LoopingElector implements LeaderElector {
   private isStale(lock: LockContent | 'torn'): boolean {
     // a holder that cannot be read had a lease period to finish writing it
     if (lock === 'torn') return (this.lock.ageMs() ?? 0) > this.unreadableStaleAfterMs;
-    // Another host's pid cannot be checked from here: never steal it.
-    if (lock.hostname !== this.me.hostname) return false;
-    // Our own pid in an old lock is a previous incarnation (containers restart as pid 1).
-    if (lock.pid === this.me.pid) return lock.startedAt !== this.me.startedAt;
-    return !this.isAlive(lock.pid);
+    return this.writerGone(lock);
+  }
+
+  /**
+   * Whether the process that wrote a lock or guard file is gone. Another host's pid cannot be checked from here:
+   * never. Our own pid with another start time is a previous incarnation (containers restart as pid 1, so the
+   * pid alone says nothing there: pid 1 is always alive, it is us).
+   */
+  private writerGone(content: LockContent): boolean {
+    if (content.hostname !== this.me.hostname) return false;
+    if (content.pid === this.me.pid) return content.startedAt !== this.me.startedAt;
+    return !this.isAlive(content.pid);
   }
 
   /**
@@ -195,16 +202,14 @@ export class LockFileElector extends LoopingElector implements LeaderElector {
 
   /**
    * A takeover guard whose writer died mid-takeover would block everyone forever: a dead holder's guard goes at
-   * once, one whose holder cannot be read once it is older than a lease period.
+   * once — by the same rule as a stale lock, so a previous incarnation with our pid (a container's pid 1 killed
+   * mid-takeover) counts as dead — and one whose holder cannot be read once it is older than a lease period.
    */
   private clearAbandonedGuard(): void {
     const read = this.guard.read(lockSchema);
     // gone (its owner finished meanwhile) or not ours to look at
     if (read.kind === 'missing' || read.kind === 'unreadable') return;
-    const abandoned =
-      read.kind === 'ok'
-        ? read.value.hostname === this.me.hostname && !this.isAlive(read.value.pid) && read.value.pid !== this.me.pid
-        : (this.guard.ageMs() ?? 0) > this.unreadableStaleAfterMs;
+    const abandoned = read.kind === 'ok' ? this.writerGone(read.value) : (this.guard.ageMs() ?? 0) > this.unreadableStaleAfterMs;
     if (abandoned) this.guard.removeQuietly();
   }
 

@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { describe, expect } from 'vitest';
 import { startRun } from '../harness/controller-provider.js';
 import { resolveMode } from '../harness/mode.js';
@@ -79,6 +80,11 @@ describe('crash injection', () => {
       };
       const deadline = Date.now() + 30_000;
       while (Date.now() < deadline && !(await complete())) await sleep(500);
+      if (!(await complete())) {
+        // Say why before the assertions name the first task missing: was the final run leading, what did the state folder hold?
+        const readyz = await fetch(`${final.probeUrl}/readyz`).then((r) => r.text(), (err: Error) => `unreachable: ${err.message}`);
+        console.log(`[crash] not complete after 30 s; /readyz ${readyz}\n[crash] state folder: ${readdirSync(stage.state).join(', ')}\n${final.stderrTail()}`);
+      }
       await final.stop();
 
       const messages = await world.messages();
