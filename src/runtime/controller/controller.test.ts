@@ -64,7 +64,7 @@ const linker: TaskReconciler = {
 
 const mcWrites = async () => (await control(sandbox.info, 'GET', '/stats')).body.mc.writes as number;
 
-function controller(): Controller {
+function controller(over: Partial<ConstructorParameters<typeof Controller>[0]> = {}): Controller {
   return new Controller({
     boardIds: [sandbox.info.boardId],
     settings: defaultPlannerSettings(),
@@ -75,6 +75,7 @@ function controller(): Controller {
     globalState: new GlobalStateFile(stateDir, EffectsDoor.open()),
     logger: pino({ level: 'silent' }),
     loop: { concurrency: 2, backoffMinMs: 10, backoffMaxMs: 100, resyncMs: 60_000 },
+    ...over,
   });
 }
 
@@ -155,19 +156,7 @@ describe('a key planned again in the same pass', () => {
       name: 'test-waiter',
       plan: (s) => ({ actions: s.task.id === target.id ? [patch(s, 'test-waiter', 'wait', { fields: { mc_progress: 60 } })] : [] }),
     };
-    const c = new Controller({
-      boardIds: [sandbox.info.boardId],
-      settings: defaultPlannerSettings(),
-      reconcilers: [mover, noter, waiter],
-      mc,
-      handlers: {},
-      door: EffectsDoor.open(),
-      globalState: new GlobalStateFile(stateDir, EffectsDoor.open()),
-      logger: pino({ level: 'silent' }),
-      loop: { concurrency: 2, backoffMinMs: 10, backoffMaxMs: 100, resyncMs: 60_000 },
-      degraded: () => true,
-      pausedWhileDegraded: ['test-noter', 'test-waiter'],
-    });
+    const c = controller({ reconcilers: [mover, noter, waiter], degraded: () => true, pausedWhileDegraded: ['test-noter', 'test-waiter'] });
     const report = await c.pass('apply');
     const mine = report.entries.filter((e) => e.key === taskKey(sandbox.info.boardId, target.id));
     expect(mine.map((e) => [e.reconciler, 'outcome' in e ? e.outcome : 'planned'])).toEqual([
